@@ -1,0 +1,233 @@
+"""Stage 1, load: files on disk → RawRecord. Never raises on content; returns problems instead."""
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from site_gen.errors import Problem
+
+log = logging.getLogger(__name__)
+
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+RECORD_SUFFIXES = (".md", ".txt")
+DATA_FOLDER = "_data"
+ORGANISM_FOLDER = "_organisms"
+MENTION_KINDS = ("genes", "chemicals", "diseases")
+TSV_COLUMNS = {
+    "genes": ("word", "match", "ncbigene_symbol", "ncbigene_id"),
+    "chemicals": ("word", "mesh"),
+    "diseases": ("word", "mesh"),
+}
+FRONT_MATTER_FIRST_LINE = 2  # the line after the opening `---`
+
+
+@dataclass(frozen=True)
+class TsvRow:
+    line: int
+    values: dict
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One parsed file: its front matter as loaded, its Markdown body and any sidecar tables."""
+
+    data: dict
+    src_path: str
+    body: str = ""
+    tables: dict = field(default_factory=dict)  # kind → (display path, tuple[TsvRow])
+
+
+def display_path(path: Path) -> str:
+    """The path as a user would type it: relative to the working folder when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _decode(raw: bytes, shown: str, problems: list[Problem]) -> str | None:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(shown, line, "", f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at offset {exc.start}", skipped=True)
+        )
+        return None
+    text = text.removeprefix("\ufeff")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_front_matter(text: str, shown: str, problems: list[Problem]) -> tuple[str, str] | None:
+    """(front matter, body) of a file that opens with a `---` line, or None with a problem."""
+    lines = text.split("\n")
+    if not text.strip():
+        problems.append(Problem(shown, 1, "", "empty file", skipped=True))
+        return None
+    if lines[0].rstrip() != "---":
+        problems.append(Problem(shown, 1, "", "no front matter: the first line must be '---'", skipped=True))
+        return None
+    for i in range(1, len(lines)):
+        if lines[i].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :])
+    problems.append(Problem(shown, 1, "", "no closing '---' after the front matter", skipped=True))
+    return None
+
+
+def parse_front_matter(path: Path, problems: list[Problem]) -> tuple[dict, str] | None:
+    """(mapping, body) of one record file, or None after reporting why not."""
+    shown = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(shown, 0, "", f"cannot read: {exc.strerror}", skipped=True))
+        return None
+    text = _decode(raw, shown, problems)
+    if text is None:
+        return None
+    parts = split_front_matter(text, shown, problems)
+    if parts is None:
+        return None
+    front, body = parts
+    try:
+        data = yaml.load(front, Loader=Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + FRONT_MATTER_FIRST_LINE if mark else 1
+        what = " ".join(x for x in (exc.context, exc.problem) if x)
+        problems.append(Problem(shown, line, "", f"invalid YAML: {what}", skipped=True))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(shown, 1, "", f"invalid YAML: {exc}", skipped=True))
+        return None
+    if not isinstance(data, dict):
+        kind = "nothing" if data is None else type(data).__name__
+        problems.append(Problem(shown, 2, "", f"front matter must be a mapping of fields, got {kind}", skipped=True))
+        return None
+    return data, body
+
+
+def read_tsv(path: Path, kind: str, problems: list[Problem]) -> tuple[TsvRow, ...]:
+    """Rows of a sidecar TSV, keyed by header. Missing columns are reported and the file ignored."""
+    shown = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(shown, 0, kind, f"cannot read: {exc.strerror}"))
+        return ()
+    text = _decode(raw, shown, problems)
+    if text is None:
+        return ()
+    reader = csv.reader(text.split("\n"), delimiter="\t", quoting=csv.QUOTE_NONE)
+    header = next(reader, None)
+    if not header:
+        problems.append(Problem(shown, 1, kind, "empty table: no header line"))
+        return ()
+    header = [h.strip() for h in header]
+    missing = [c for c in TSV_COLUMNS[kind] if c not in header]
+    if missing:
+        problems.append(Problem(shown, 1, kind, f"missing column(s): {', '.join(missing)}"))
+        return ()
+    rows = []
+    for line, cells in enumerate(reader, start=2):
+        if not cells or not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            problems.append(
+                Problem(shown, line, kind, f"expected {len(header)} columns, got {len(cells)}; row ignored")
+            )
+            continue
+        rows.append(TsvRow(line, dict(zip(header, cells))))
+    return tuple(rows)
+
+
+@dataclass
+class SourceFiles:
+    records: list[Path]
+    tables: dict  # file name → Path
+    organisms: list[Path]
+
+
+def find_source_files(source: Path) -> SourceFiles:
+    """Every record, sidecar table and organism file under `source`, in a stable order.
+
+    Folders whose names start with `_` or `.` hold data, not records (as in Jekyll).
+    """
+    records: list[Path] = []
+    tables: dict = {}
+    for folder, dirs, files in os.walk(source):
+        here = Path(folder)
+        inside_data = here != source and here.relative_to(source).parts[0].startswith(("_", "."))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(".tsv"):
+                tables.setdefault(name, here / name)
+            elif name.endswith(RECORD_SUFFIXES) and not inside_data and not name.startswith("."):
+                records.append(here / name)
+    organism_dir = source / ORGANISM_FOLDER
+    organisms = sorted(p for p in organism_dir.glob("*.md")) if organism_dir.is_dir() else []
+    return SourceFiles(sorted(records), tables, organisms)
+
+
+def find_tables(figid: str, tables: dict) -> dict:
+    return {kind: tables[f"{figid}-{kind}.tsv"] for kind in MENTION_KINDS if f"{figid}-{kind}.tsv" in tables}
+
+
+def load_record(path: Path, tables: dict, problems: list[Problem]) -> RawRecord | None:
+    parsed = parse_front_matter(path, problems)
+    if parsed is None:
+        return None
+    data, body = parsed
+    loaded = {}
+    figid = data.get("figid")
+    if isinstance(figid, str):
+        for kind, table_path in find_tables(figid, tables).items():
+            loaded[kind] = (display_path(table_path), read_tsv(table_path, kind, problems))
+    return RawRecord(data, display_path(path), body, loaded)
+
+
+def load_records(source: Path) -> tuple[list[RawRecord], list[RawRecord], list[Problem]]:
+    """(figure records, organism records, problems) for every file under `source`."""
+    problems: list[Problem] = []
+    files = find_source_files(source)
+    records = [r for p in files.records if (r := load_record(p, files.tables, problems))]
+    organisms = []
+    for path in files.organisms:
+        parsed = parse_front_matter(path, problems)
+        if parsed:
+            organisms.append(RawRecord(parsed[0], display_path(path), parsed[1]))
+    log.debug("loaded %d records, %d organism files", len(records), len(organisms))
+    return records, organisms, problems
+
+
+def find_field_line(src_path: str, field_path: tuple) -> int:
+    """The file line of a field (`("genes", 4, "entrez")`) in a record, for error messages.
+
+    Re-reads and composes the file only when a problem needs a line, so the fast path keeps no text.
+    """
+    try:
+        text = Path(src_path).read_bytes().decode("utf-8").removeprefix("\ufeff").replace("\r\n", "\n")
+        front = text.split("\n---", 1)[0].removeprefix("---\n")
+        node = yaml.compose(front, Loader=Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return 0
+    line = node.start_mark.line if node is not None else -FRONT_MATTER_FIRST_LINE
+    for step in field_path:
+        if isinstance(node, yaml.MappingNode):
+            found = [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == step]
+            if not found:
+                break
+            key, node = found[-1]
+            line = key.start_mark.line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+            line = node.start_mark.line
+        else:
+            break
+    return line + FRONT_MATTER_FIRST_LINE

@@ -1,0 +1,400 @@
+"""Stage 2, model: RawRecord → Figure. The one place that knows the records' YAML key names."""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from site_gen.errors import Problem
+from site_gen.load import RawRecord, TsvRow, find_field_line
+
+log = logging.getLogger(__name__)
+
+# R's missing values, written out as text by the pipeline that produced the records.
+NA_TEXT = ".na.character"
+NA_CELL = "NA"
+
+FIGID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+~-]*$")
+PMCID_RE = re.compile(r"^PMC\d+$")
+YEAR_RE = re.compile(r"^\d{4}$")
+ENTREZ_RE = re.compile(r"^\d+$")
+MESH_RE = re.compile(r"^[A-Z]\d{6,9}$")
+DOID_RE = re.compile(r"^DOID:\d+$")
+WPID_RE = re.compile(r"^WP\d+$")
+NDEX_RE = re.compile(r"^[0-9a-fA-F-]{8,64}$")
+SAFE_PATH_RE = re.compile(r"^(/[A-Za-z0-9._+~-]+)+/?$")
+
+
+@dataclass(frozen=True)
+class GeneMention:
+    word: str
+    match: str | None
+    symbol: str | None
+    entrez: str | None
+    source: str | None
+    organism: str | None = None
+
+
+@dataclass(frozen=True)
+class ChemicalMention:
+    word: str
+    name: str | None
+    mesh: str | None
+    chebi: str | None
+    source: str | None
+
+
+@dataclass(frozen=True)
+class DiseaseMention:
+    word: str
+    name: str | None
+    mesh: str | None
+    doid: str | None
+    source: str | None
+
+    @property
+    def key(self) -> str | None:
+        return self.mesh or self.doid
+
+
+@dataclass(frozen=True)
+class Figure:
+    figid: str
+    src_path: str
+    title: str
+    caption: str | None = None
+    pmcid: str | None = None
+    figlink: str | None = None
+    filename: str | None = None
+    number: str | None = None
+    figtype: str | None = None
+    papertitle: str | None = None
+    reftext: str | None = None
+    year: str | None = None
+    doi: str | None = None
+    journal: str | None = None
+    publisher: str | None = None
+    score: float | None = None
+    ndex: str | None = None
+    wpid: str | None = None
+    keywords: tuple[str, ...] = ()
+    organisms: tuple[str, ...] = ()
+    organisms_ner: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # same-site paths that redirect to this figure
+    genes: tuple[GeneMention, ...] = ()
+    chemicals: tuple[ChemicalMention, ...] = ()
+    diseases: tuple[DiseaseMention, ...] = ()
+    mention_keywords: tuple[str, ...] = ()  # schema-jsonld keywords: the only mention list of some figures
+    body: str = ""
+
+    @property
+    def all_organisms(self) -> tuple[str, ...]:
+        """Curated organisms first, then those only found by text mining."""
+        return self.organisms + tuple(o for o in self.organisms_ner if o not in self.organisms)
+
+    @property
+    def sort_key(self) -> tuple:
+        """Newest first; undated figures last; figid breaks ties so order never depends on input order."""
+        return (-(int(self.year) if self.year else 0), self.figid)
+
+    @classmethod
+    def from_raw(cls, raw: RawRecord, problems: list[Problem]) -> Figure | None:
+        f = _Fields(raw, problems)
+        figid = f.figid()
+        if figid is None:
+            return None
+        title = f.text("figtitle") or f.text("papertitle") or figid
+        aliases = []
+        for key in ("figid_alias", "redirect_from"):
+            for value in f.text_list(key):
+                path = value if key == "redirect_from" else f"/figures/{value}"
+                if f.check_alias(key, path) and path not in aliases:
+                    aliases.append(path)
+        jsonld = f.mapping("schema-jsonld")
+        return cls(
+            figid=figid,
+            src_path=raw.src_path,
+            title=title,
+            caption=f.text("caption"),
+            pmcid=f.matching("pmcid", PMCID_RE),
+            figlink=f.text("figlink"),
+            filename=f.text("filename"),
+            number=f.text("number"),
+            figtype=f.text("figtype"),
+            papertitle=f.text("papertitle"),
+            reftext=f.text("reftext"),
+            year=f.matching("year", YEAR_RE),
+            doi=f.text("doi"),
+            journal=f.text("journal_title"),
+            publisher=f.text("publisher_name"),
+            score=f.number("pathway_score") if "pathway_score" in raw.data else f.number("automl_pathway"),
+            ndex=f.matching("ndex", NDEX_RE),
+            wpid=f.matching("wpid", WPID_RE),
+            keywords=f.keywords(),
+            organisms=f.organisms("organisms"),
+            organisms_ner=f.organisms("organisms_ner"),
+            aliases=tuple(aliases),
+            genes=f.genes(),
+            chemicals=f.chemicals(),
+            diseases=f.diseases(),
+            mention_keywords=f.text_list(("schema-jsonld", "keywords"), jsonld.get("keywords")),
+            body=raw.body.strip(),
+        )
+
+
+@dataclass(frozen=True)
+class OrganismInfo:
+    """Metadata of one organism, from a file in `_organisms/`."""
+
+    latin: str
+    common: str | None
+    ncbi: str | None
+    group: str | None
+    image: str | None
+    src_path: str
+
+    @classmethod
+    def from_raw(cls, raw: RawRecord, problems: list[Problem]) -> OrganismInfo | None:
+        f = _Fields(raw, problems)
+        latin = f.text("latin")
+        if latin is None:
+            f.report(("latin",), "required: the organism's Latin name", skipped=True)
+            return None
+        image = f.text("image")
+        if image and not image.startswith(("http://", "https://")):
+            f.report(("image",), f"expected an http(s) URL, got {image!r}")
+            image = None
+        return cls(latin, f.text("common"), f.matching("ncbi", ENTREZ_RE), f.text("group"), image, raw.src_path)
+
+
+def clean_text(value: str) -> str | None:
+    """Whitespace collapsed; R's missing-value text and empty strings become None."""
+    text = " ".join(value.split())
+    return None if text in ("", NA_TEXT) else text
+
+
+def _describe(value) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return f"a boolean ({value}); quote it to keep it as text"
+    return type(value).__name__
+
+
+def _field_name(path: tuple) -> str:
+    name = ""
+    for step in path:
+        name += f"[{step}]" if isinstance(step, int) else (f".{step}" if name else str(step))
+    return name
+
+
+class _Fields:
+    """Typed reads of one record's fields; every bad value is reported with its line and dropped."""
+
+    def __init__(self, raw: RawRecord, problems: list[Problem]):
+        self.raw = raw
+        self.data = raw.data
+        self.problems = problems
+
+    def report(self, path: tuple, message: str, skipped: bool = False, line: int | None = None) -> None:
+        if line is None:
+            line = find_field_line(self.raw.src_path, path)
+        self.problems.append(Problem(self.raw.src_path, line, _field_name(path), message, skipped))
+
+    def _scalar(self, path: tuple, value) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return clean_text(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        self.report(path, f"expected text, got {_describe(value)}")
+        return None
+
+    def text(self, key: str) -> str | None:
+        return self._scalar((key,), self.data.get(key))
+
+    def matching(self, key: str, pattern: re.Pattern) -> str | None:
+        value = self.text(key)
+        if value is not None and not pattern.match(value):
+            self.report((key,), f"unexpected value {value!r}; left out")
+            return None
+        return value
+
+    def number(self, key: str) -> float | None:
+        value = self.data.get(key)
+        if value is None or value == NA_TEXT or value == "":
+            return None
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            self.report((key,), f"expected a number, got {_describe(value) if not isinstance(value, str) else repr(value)}")
+            return None
+
+    def mapping(self, key: str) -> dict:
+        value = self.data.get(key)
+        if value is None or isinstance(value, dict):
+            return value or {}
+        self.report((key,), f"expected a mapping, got {_describe(value)}")
+        return {}
+
+    def text_list(self, key, value=...) -> tuple[str, ...]:
+        """A scalar-or-list field as a tuple of texts, missing values dropped, order kept, no repeats."""
+        path = key if isinstance(key, tuple) else (key,)
+        if value is ...:
+            value = self.data.get(key)
+        if value is None:
+            return ()
+        items = value if isinstance(value, list) else [value]
+        if isinstance(value, dict):
+            self.report(path, f"expected text or a list of texts, got {_describe(value)}")
+            return ()
+        out: list[str] = []
+        for i, item in enumerate(items):
+            text = self._scalar(path + ((i,) if isinstance(value, list) else ()), item)
+            if text is not None and text not in out:
+                out.append(text)
+        return tuple(out)
+
+    def figid(self) -> str | None:
+        value = self.data.get("figid")
+        if value is None or value == "":
+            self.report(("figid",), "required: every record needs a figid", skipped=True, line=0 if "figid" not in self.data else None)
+            return None
+        if not isinstance(value, str):
+            self.report(("figid",), f"expected text, got {_describe(value)}", skipped=True)
+            return None
+        figid = value.strip()
+        if not FIGID_RE.match(figid) or ".." in figid:
+            self.report(
+                ("figid",),
+                f"unsafe figid {figid!r}: only letters, digits and . _ - + ~ are allowed, and no '..'",
+                skipped=True,
+            )
+            return None
+        return figid
+
+    def check_alias(self, key: str, path: str) -> bool:
+        if not SAFE_PATH_RE.match(path) or ".." in path or not path.startswith("/figures/"):
+            self.report((key,), f"redirect {path!r} is not a same-site path under /figures/; ignored")
+            return False
+        return True
+
+    def keywords(self) -> tuple[str, ...]:
+        value = self.data.get("keywords")
+        if isinstance(value, str):
+            return tuple(k for part in value.split("|") if (k := clean_text(part)))
+        return self.text_list("keywords")
+
+    def organisms(self, key: str) -> tuple[str, ...]:
+        return tuple(o for o in self.text_list(key) if o != NA_CELL)
+
+    def _rows(self, kind: str):
+        """(path of a row, row as dict) from the sidecar TSV if there is one, else the inline list."""
+        if kind in self.raw.tables:
+            shown, rows = self.raw.tables[kind]
+            for row in rows:
+                yield (shown, row.line), {k: (None if v in (NA_CELL, "") else v) for k, v in row.values.items()}
+            return
+        value = self.data.get(kind)
+        if value is None:
+            return
+        if not isinstance(value, list):
+            self.report((kind,), f"expected a list of mentions, got {_describe(value)}")
+            return
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                self.report((kind, i), f"expected a mapping with a word, got {_describe(item)}")
+                continue
+            row = {}
+            for k, v in item.items():
+                if isinstance(v, (list, dict)) or isinstance(v, bool):
+                    self.report((kind, i, k), f"expected text, got {_describe(v)}")
+                    v = None
+                row[k] = None if v is None else clean_text(str(v))
+            yield (kind, i), row
+
+    def _report_row(self, where: tuple, field: str, message: str) -> None:
+        if isinstance(where[0], str) and where[0] in ("genes", "chemicals", "diseases"):
+            self.report(where + (field,), message)
+        else:  # a TSV row: (display path, line)
+            self.problems.append(Problem(where[0], where[1], field, message))
+
+    def _checked(self, where, row: dict, key: str, pattern: re.Pattern, strip: str = "") -> str | None:
+        value = row.get(key)
+        if value is None:
+            return None
+        value = value.removeprefix(strip) if strip else value
+        if not pattern.match(value):
+            self._report_row(where, key, f"unexpected identifier {value!r}; shown without a link")
+            return None
+        return value
+
+    def genes(self) -> tuple[GeneMention, ...]:
+        out: dict = {}
+        for where, row in self._rows("genes"):
+            word = row.get("word")
+            if word is None:
+                self._report_row(where, "word", "missing; row ignored")
+                continue
+            inline = where[0] == "genes"
+            mention = GeneMention(
+                word=word,
+                match=row.get("symbol") if inline else row.get("match"),
+                symbol=row.get("hgnc_symbol") if inline else row.get("ncbigene_symbol"),
+                entrez=self._checked(where, row, "entrez" if inline else "ncbigene_id", ENTREZ_RE),
+                source=row.get("source"),
+                organism=None if inline else row.get("organism_name"),
+            )
+            out.setdefault(mention, None)
+        return tuple(out)
+
+    def chemicals(self) -> tuple[ChemicalMention, ...]:
+        out: dict = {}
+        for where, row in self._rows("chemicals"):
+            word = row.get("word")
+            if word is None:
+                self._report_row(where, "word", "missing; row ignored")
+                continue
+            if where[0] == "chemicals":
+                is_mesh = (row.get("source") or "").upper() == "MESH"
+                mesh = self._checked(where, row, "identifier", MESH_RE) if is_mesh else None
+                mention = ChemicalMention(word, None, mesh, None, row.get("source"))
+            else:
+                mesh = self._checked(where, row, "mesh", MESH_RE, strip="mesh:")
+                chebi = self._checked(where, row, "chebi", ENTREZ_RE, strip="chebi:")
+                mention = ChemicalMention(word, row.get("match"), mesh, chebi and f"CHEBI:{chebi}", "MESH")
+            out.setdefault(mention, None)
+        return tuple(out)
+
+    def diseases(self) -> tuple[DiseaseMention, ...]:
+        out: dict = {}
+        for where, row in self._rows("diseases"):
+            word = row.get("word")
+            if word is None:
+                self._report_row(where, "word", "missing; row ignored")
+                continue
+            if where[0] == "diseases":
+                source = (row.get("source") or "").upper()
+                ident = row.get("identifier")
+                mesh = self._checked(where, row, "identifier", MESH_RE) if source == "MESH" else None
+                doid = self._checked(where, row, "identifier", DOID_RE) if ident and source == "DOID" else None
+                mention = DiseaseMention(word, None, mesh, doid, row.get("source"))
+            else:
+                mesh = self._checked(where, row, "mesh", MESH_RE, strip="mesh:")
+                if row.get("doid"):
+                    row["doid"] = "DOID:" + row["doid"].split(":")[-1]
+                doid = self._checked(where, row, "doid", DOID_RE)
+                mention = DiseaseMention(word, row.get("match"), mesh, doid, "MESH" if mesh else None)
+            out.setdefault(mention, None)
+        return tuple(out)
+
+
+def build_figures(records: list[RawRecord], problems: list[Problem]) -> list[Figure]:
+    return [fig for raw in records if (fig := Figure.from_raw(raw, problems)) is not None]
+
+
+def build_organism_infos(records: list[RawRecord], problems: list[Problem]) -> list[OrganismInfo]:
+    return [o for raw in records if (o := OrganismInfo.from_raw(raw, problems)) is not None]

@@ -1,0 +1,399 @@
+"""Stage 4, render: (Site, one item) → text. Pure: no disk writes, no globals."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape as xml_escape
+
+import jinja2
+from markdown_it import MarkdownIt
+
+from site_gen import jsonld, links
+from site_gen.index import ENTITY_SECTIONS, Entity, Figure, Page, Redirect, Site, figure_url, paged_url, slugify_organism
+
+log = logging.getLogger(__name__)
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+GENE_COLUMNS = ("word", "match", "symbol", "entrez", "source", "organism")
+CHEMICAL_COLUMNS = ("word", "name", "mesh", "chebi", "source")
+DISEASE_COLUMNS = ("word", "name", "mesh", "doid", "source")
+NOT_IN_SITEMAP = {"404", "search"}
+
+
+def make_environment(templates: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["thousands"] = lambda n: f"{n:,}"
+    return env
+
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def render_markdown(text: str) -> str:
+    """Record bodies as HTML. Raw HTML is not passed through and unsafe link schemes are refused."""
+    return _markdown.render(text) if text else ""
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    """Text cut at a word boundary to fit a meta description."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def data_url(figid: str, suffix: str) -> str:
+    return f"/data/{figid}{suffix}"
+
+
+def figure_downloads(fig: Figure) -> list[tuple[str, str]]:
+    """(label, URL) of each per-figure download that exists."""
+    out = [("All mentions (JSON)", data_url(fig.figid, ".json"))]
+    for kind, rows in (("genes", fig.genes), ("chemicals", fig.chemicals), ("diseases", fig.diseases)):
+        if rows:
+            out.append((f"{kind.capitalize()} (TSV)", data_url(fig.figid, f"-{kind}.tsv")))
+    return out
+
+
+@dataclass
+class Renderer:
+    """What every render function needs: the site, the templates, the URLs of fingerprinted assets."""
+
+    site: Site
+    env: jinja2.Environment
+    assets: dict  # static file name → public URL
+
+    def __post_init__(self):
+        base = self.site.settings.base_url
+        self.base_path = urlsplit(base).path.rstrip("/")
+        self.env.globals.update(
+            settings=self.site.settings,
+            build_date=self.site.build_date,
+            asset=self.asset,
+            link=self.link,
+            sections=ENTITY_SECTIONS,
+        )
+
+    # --- URLs -------------------------------------------------------------------------------
+    def link(self, url: str) -> str:
+        """A site URL as written in a page: root-relative, under the base URL's path."""
+        return self.base_path + url
+
+    def absolute(self, url: str) -> str:
+        return self.site.settings.base_url + url
+
+    def asset(self, name: str) -> str:
+        return self.link(self.assets[name])
+
+    # --- pages ------------------------------------------------------------------------------
+    def render_page(self, page: Page) -> str:
+        handler = getattr(self, f"_context_{page.kind.replace('-', '_')}")
+        context = handler(page)
+        context.setdefault("description", self.site.settings.description)
+        context.setdefault("citation", {})
+        context.setdefault("og_image", None)
+        context.setdefault("noindex", False)
+        crumbs = [("Home", "/")] + context.pop("crumbs", [])
+        blocks = context.pop("jsonld", [])
+        blocks = (blocks if isinstance(blocks, list) else [blocks]) + [jsonld.breadcrumb_jsonld(crumbs, self.absolute)]
+        return self.env.get_template(page.template).render(
+            page=page,
+            canonical=self.absolute(page.url),
+            crumbs=crumbs,
+            jsonld_blocks=[jsonld.dump_jsonld(b) for b in blocks],
+            **context,
+        )
+
+    def _pager(self, page: Page, first_url: str) -> dict:
+        numbers = sorted({1, page.pages, *range(max(1, page.number - 3), min(page.pages, page.number + 3) + 1)})
+        return {
+            "number": page.number,
+            "pages": page.pages,
+            "prev": paged_url(first_url, page.number - 1) if page.number > 1 else None,
+            "next": paged_url(first_url, page.number + 1) if page.number < page.pages else None,
+            "links": [(n, paged_url(first_url, n)) for n in numbers],
+        }
+
+    def figure_organisms(self, fig: Figure) -> list[dict]:
+        out = []
+        for name in fig.all_organisms:
+            org = self.site.organisms.get(slugify_organism(name))
+            out.append({"name": name, "url": org.url if org else None, "mined": name not in fig.organisms})
+        return out
+
+    def figure_summary(self, figid: str) -> dict:
+        fig = self.site.figures[figid]
+        return {"fig": fig, "url": figure_url(figid), "organisms": self.figure_organisms(fig)}
+
+    def _context_home(self, page: Page) -> dict:
+        site = self.site
+        top = sorted(site.genes.values(), key=lambda g: (-len(g.figids), g.name))[:24]
+        return {
+            "title": site.settings.title,
+            "counts": {kind: len(site.entities(kind)) for kind in ENTITY_SECTIONS} | {"figure": len(site.figures)},
+            "top_genes": top,
+            "top_organisms": sorted(site.organisms.values(), key=lambda o: (-len(o.figids), o.name))[:12],
+            "recent": [self.figure_summary(f) for f in list(site.figures)[:12]],
+            "jsonld": jsonld.home_jsonld(site, self.absolute),
+            "crumbs": [],
+        }
+
+    def _context_404(self, page: Page) -> dict:
+        return {"title": "Page not found", "crumbs": [("Page not found", page.url)], "noindex": True}
+
+    def _context_search(self, page: Page) -> dict:
+        return {"title": "Search", "crumbs": [("Search", page.url)]}
+
+    def _context_downloads(self, page: Page) -> dict:
+        return {"title": "Downloads", "crumbs": [("Downloads", page.url)], "figure_count": len(self.site.figures)}
+
+    def _context_figure(self, page: Page) -> dict:
+        site, fig = self.site, self.site.figures[page.key]
+        image = links.figure_image(fig, site.settings.image_url_pattern)
+        citation = {"citation_title": fig.papertitle or fig.title}
+        if fig.year:
+            citation["citation_publication_date"] = fig.year
+        if fig.journal:
+            citation["citation_journal_title"] = fig.journal
+        if fig.doi:
+            citation["citation_doi"] = fig.doi
+        if fig.pmcid:
+            citation["citation_pmcid"] = fig.pmcid
+        return {
+            "title": fig.title,
+            "description": shorten(fig.caption or fig.title),
+            "fig": fig,
+            "image_url": image,
+            "og_image": image,
+            "pmc_article": links.pmc_article(fig.pmcid) if fig.pmcid else None,
+            "pmc_figure": links.pmc_figure(fig),
+            "doi_url": links.doi(fig.doi) if fig.doi else None,
+            "ndex_url": links.ndex(fig.ndex) if fig.ndex else None,
+            "wp_url": links.wikipathways(fig.wpid) if fig.wpid else None,
+            "organisms": self.figure_organisms(fig),
+            "genes": [
+                {"m": m, "url": m.entrez and site.genes[m.entrez].url, "ncbi": m.entrez and links.ncbi_gene(m.entrez)}
+                for m in fig.genes
+            ],
+            "chemicals": [
+                {"m": m, "url": m.mesh and site.chemicals[m.mesh].url, "mesh": m.mesh and links.mesh(m.mesh),
+                 "chebi": m.chebi and links.chebi(m.chebi)}
+                for m in fig.chemicals
+            ],
+            "diseases": [
+                {"m": m, "url": m.key and site.diseases[m.key].url, "mesh": m.mesh and links.mesh(m.mesh),
+                 "doid": m.doid and links.doid(m.doid)}
+                for m in fig.diseases
+            ],
+            "body_html": render_markdown(fig.body),
+            "downloads": figure_downloads(fig),
+            "citation": citation,
+            "crumbs": [("Figures", "/figures/"), (fig.figid, page.url)],
+            "jsonld": jsonld.figure_jsonld(site, fig, self.absolute, image),
+        }
+
+    def _entity_context(self, page: Page) -> dict:
+        kind = page.kind
+        entity: Entity = self.site.entities(kind)[page.key]
+        folder, section_title, noun = ENTITY_SECTIONS[kind]
+        figids = self.site.page_slice(entity.figids, page.number)
+        suffix = f" (page {page.number} of {page.pages})" if page.pages > 1 else ""
+        return {
+            "entity": entity,
+            "title": f"{entity.name}{suffix}",
+            "description": f"{len(entity.figids)} pathway figure(s) that mention the {noun} {entity.name}.",
+            "figures": [self.figure_summary(f) for f in figids],
+            "pager": self._pager(page, entity.url),
+            "crumbs": [(section_title, f"/{folder}/"), (entity.name, page.url)],
+            "jsonld": jsonld.entity_jsonld(entity, self.absolute, [self.site.figures[f] for f in figids]),
+        }
+
+    def _context_gene(self, page: Page) -> dict:
+        context = self._entity_context(page)
+        context["ncbi"] = links.ncbi_gene(page.key)
+        context["related"] = [(self.site.genes[e], n) for e, n in context["entity"].related]
+        return context
+
+    def _context_chemical(self, page: Page) -> dict:
+        context = self._entity_context(page)
+        context["mesh"] = links.mesh(page.key)
+        context["chebi"] = [(c, links.chebi(c)) for c in context["entity"].chebi]
+        return context
+
+    def _context_disease(self, page: Page) -> dict:
+        context = self._entity_context(page)
+        entity = context["entity"]
+        context["mesh"] = entity.mesh and links.mesh(entity.mesh)
+        context["doid"] = entity.doid and links.doid(entity.doid)
+        return context
+
+    def _context_organism(self, page: Page) -> dict:
+        context = self._entity_context(page)
+        info = context["entity"].info
+        context["taxon"] = info and info.ncbi and links.taxon(info.ncbi)
+        return context
+
+    def _context_figure_overview(self, page: Page) -> dict:
+        figids = self.site.page_slice(self.site.figures, page.number)
+        suffix = f" (page {page.number} of {page.pages})" if page.pages > 1 else ""
+        return {
+            "title": f"Figures{suffix}",
+            "total": len(self.site.figures),
+            "description": f"All {len(self.site.figures):,} pathway figures of the catalogue, newest first.",
+            "figures": [self.figure_summary(f) for f in figids],
+            "pager": self._pager(page, "/figures/"),
+            "crumbs": [("Figures", "/figures/")] + ([(f"Page {page.number}", page.url)] if page.number > 1 else []),
+            "jsonld": jsonld.collection_jsonld(f"Figures{suffix}", page.url,
+                                               [(self.site.figures[f].title, figure_url(f)) for f in figids],
+                                               len(self.site.figures), self.absolute),
+        }
+
+    def _overview_context(self, page: Page) -> dict:
+        kind = page.key
+        folder, section_title, noun = ENTITY_SECTIONS[kind]
+        table = self.site.entities(kind)
+        first = f"/{folder}/"
+        suffix = f" (page {page.number} of {page.pages})" if page.pages > 1 else ""
+        return {
+            "kind": kind,
+            "noun": noun,
+            "title": f"{section_title}{suffix}",
+            "total": len(table),
+            "crumbs": [(section_title, first)] + ([(f"Page {page.number}", page.url)] if page.number > 1 else []),
+            "pager": self._pager(page, first),
+            "entities": [],
+        }
+
+    def _context_gene_overview(self, page: Page) -> dict:
+        context = self._overview_context(page)
+        entries = self.site.page_slice(self.site.entities(page.key).values(), page.number)
+        context["entities"] = entries
+        context["description"] = f"All {context['total']:,} {context['noun']}s of the catalogue, A–Z, with figure counts."
+        context["jsonld"] = jsonld.collection_jsonld(context["title"], page.url, [(e.name, e.url) for e in entries],
+                                                     context["total"], self.absolute)
+        return context
+
+    _context_chemical_overview = _context_gene_overview
+    _context_disease_overview = _context_gene_overview
+
+    def _context_organism_overview(self, page: Page) -> dict:
+        context = self._overview_context(page)
+        groups: dict[str, list] = {}
+        for org in self.site.organisms.values():
+            groups.setdefault(org.group, []).append(org)
+        context["groups"] = sorted(groups.items(), key=lambda kv: (kv[0] == "Other", kv[0]))
+        context["description"] = f"All {context['total']:,} organisms of the catalogue, grouped by kind."
+        context["jsonld"] = jsonld.collection_jsonld(
+            context["title"], page.url, [(o.name, o.url) for o in self.site.organisms.values()],
+            context["total"], self.absolute)
+        return context
+
+    def render_redirect(self, redirect: Redirect) -> str:
+        return self.env.get_template("redirect.html").render(
+            target=self.link(redirect.to_url), canonical=self.absolute(redirect.to_url))
+
+
+# --- data files: no templates needed ---------------------------------------------------------
+
+def _tsv(columns: tuple[str, ...], rows) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if getattr(row, c) is None else getattr(row, c) for c in columns])
+    return buffer.getvalue()
+
+
+def figure_record(site: Site, fig: Figure) -> dict:
+    """One figure as plain data: the per-figure JSON download and a line of the catalogue JSONL."""
+    absolute = lambda u: site.settings.base_url + u  # noqa: E731
+    return {
+        "figid": fig.figid,
+        "url": absolute(figure_url(fig.figid)),
+        "title": fig.title,
+        "caption": fig.caption,
+        "pmcid": fig.pmcid,
+        "doi": fig.doi,
+        "year": fig.year,
+        "paper_title": fig.papertitle,
+        "reference": fig.reftext,
+        "organisms": list(fig.organisms),
+        "organisms_text_mined": [o for o in fig.organisms_ner if o not in fig.organisms],
+        "aliases": list(fig.aliases),
+        "genes": [{c: getattr(m, c) for c in GENE_COLUMNS} for m in fig.genes],
+        "chemicals": [{c: getattr(m, c) for c in CHEMICAL_COLUMNS} for m in fig.chemicals],
+        "diseases": [{c: getattr(m, c) for c in DISEASE_COLUMNS} for m in fig.diseases],
+    }
+
+
+def render_figure_data(site: Site, fig: Figure) -> dict[str, str]:
+    """Per-figure downloads: out_path → text."""
+    out = {data_url(fig.figid, ".json").lstrip("/"): json.dumps(figure_record(site, fig), ensure_ascii=False, indent=1) + "\n"}
+    for kind, columns, rows in (("genes", GENE_COLUMNS, fig.genes), ("chemicals", CHEMICAL_COLUMNS, fig.chemicals),
+                                ("diseases", DISEASE_COLUMNS, fig.diseases)):
+        if rows:
+            out[data_url(fig.figid, f"-{kind}.tsv").lstrip("/")] = _tsv(columns, rows)
+    return out
+
+
+def render_catalogue_jsonl(site: Site) -> str:
+    return "".join(json.dumps(figure_record(site, f), ensure_ascii=False, separators=(",", ":")) + "\n"
+                   for f in site.figures.values())
+
+
+def render_search_index(site: Site) -> str:
+    """The data the search page loads: one compact entry per figure."""
+    entries = []
+    for fig in site.figures.values():
+        entries.append({
+            "id": fig.figid,
+            "t": fig.title,
+            "y": fig.year,
+            "o": list(fig.all_organisms),
+            "g": sorted({m.symbol or m.match or m.word for m in fig.genes}),
+            "c": sorted({m.name or m.word for m in fig.chemicals} | {m.name or m.word for m in fig.diseases}),
+            "k": list(fig.keywords or fig.mention_keywords)[:40],
+            "a": [a.rsplit("/", 1)[-1] for a in fig.aliases] + [x for x in (fig.pmcid, fig.doi) if x],
+        })
+    text = json.dumps(entries, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c") + "\n"
+
+
+def render_robots(site: Site) -> str:
+    return f"User-agent: *\nAllow: /\nDisallow: /404.html\n\nSitemap: {site.settings.base_url}/sitemap.xml\n"
+
+
+def render_sitemaps(site: Site) -> dict[str, str]:
+    """A sitemap index at /sitemap.xml over files of at most `sitemap_size` URLs each."""
+    base = site.settings.base_url
+    urls = [p.url for p in site.pages if p.kind not in NOT_IN_SITEMAP]
+    size = site.settings.sitemap_size
+    chunks = [urls[i : i + size] for i in range(0, len(urls), size)] or [[]]
+    out = {}
+    names = []
+    for n, chunk in enumerate(chunks, start=1):
+        name = f"sitemaps/sitemap-{n}.xml"
+        names.append(name)
+        body = "".join(f"<url><loc>{xml_escape(base + u)}</loc><lastmod>{site.build_date}</lastmod></url>\n" for u in chunk)
+        out[name] = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}">\n{body}</urlset>\n'
+    index = "".join(f"<sitemap><loc>{xml_escape(base)}/{n}</loc><lastmod>{site.build_date}</lastmod></sitemap>\n" for n in names)
+    out["sitemap.xml"] = f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{SITEMAP_NS}">\n{index}</sitemapindex>\n'
+    return out
+
+
+def render_redirects_file(site: Site, base_path: str = "") -> str:
+    """Netlify's `_redirects`: a 301 from every alias to its figure."""
+    lines = ["# Figure aliases: generated by site_gen"]
+    lines += [f"{base_path}{r.from_url} {base_path}{r.to_url} 301" for r in site.redirects]
+    return "\n".join(lines) + "\n"

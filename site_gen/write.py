@@ -1,0 +1,104 @@
+"""Stage 5, write: the only module that touches the output folder.
+
+A build writes a complete new site beside the old one, then swaps the two folders. Files whose bytes
+did not change are hard-linked from the old site, so they keep their identity and modification time.
+A build that fails or is killed leaves the previous site in place.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import os
+import shutil
+from pathlib import Path, PurePosixPath
+
+from site_gen.errors import SiteError
+
+log = logging.getLogger(__name__)
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step where the system can (Linux renameat2)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
+def _sibling(output: Path, tag: str) -> Path:
+    return output.parent / f".{output.name}.{tag}-{os.getpid()}"
+
+
+def recover_output(output: Path) -> None:
+    """Undo what an interrupted swap left: restore the old site if it is missing, drop stale folders."""
+    leftovers = sorted(output.parent.glob(f".{output.name}.*-*"))
+    if not output.exists():
+        olds = [p for p in leftovers if p.name.startswith(f".{output.name}.old-")]
+        if olds:
+            log.warning("restoring the previous site from %s", olds[-1])
+            os.rename(olds[-1], output)
+            leftovers.remove(olds[-1])
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class SiteWriter:
+    def __init__(self, output: Path):
+        self.output = output.resolve()
+        if self.output == Path(self.output.anchor) or self.output == Path.home():
+            raise SiteError(f"refusing to use {self.output} as the output folder")
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        recover_output(self.output)
+        self.previous = self.output if self.output.is_dir() else None
+        self.staging = _sibling(self.output, "staging")
+        self.staging.mkdir()
+        self.written = 0
+        self.unchanged = 0
+        self.paths: set[str] = set()
+
+    def _target(self, out_path: str) -> Path:
+        rel = PurePosixPath(out_path)
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts or "\\" in out_path or "\0" in out_path:
+            raise SiteError(f"refusing to write outside the output folder: {out_path!r}")
+        if out_path in self.paths:
+            raise SiteError(f"two outputs claim {out_path!r}")
+        self.paths.add(out_path)
+        return self.staging.joinpath(*rel.parts)
+
+    def write(self, out_path: str, data: str | bytes) -> None:
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        target = self._target(out_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if self.previous is not None:
+            old = self.previous.joinpath(*PurePosixPath(out_path).parts)
+            try:
+                if old.is_file() and not old.is_symlink() and old.stat().st_size == len(data) and old.read_bytes() == data:
+                    os.link(old, target)
+                    self.unchanged += 1
+                    return
+            except OSError:
+                pass  # fall through and write it afresh
+        target.write_bytes(data)
+        self.written += 1
+
+    def commit(self) -> None:
+        """Put the new site in place of the old one."""
+        if self.previous is not None and _exchange(self.staging, self.output):
+            shutil.rmtree(self.staging, ignore_errors=True)
+            return
+        old = _sibling(self.output, "old")
+        if self.output.exists():
+            os.rename(self.output, old)
+        os.rename(self.staging, self.output)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
