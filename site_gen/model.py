@@ -261,7 +261,7 @@ class _Fields:
     def figid(self) -> str | None:
         value = self.data.get("figid")
         if value is None or value == "":
-            self.report(("figid",), "required: every record needs a figid", skipped=True, line=0 if "figid" not in self.data else None)
+            self.report(("figid",), "required: every record needs a figid", skipped=True, line=1 if "figid" not in self.data else None)
             return None
         if not isinstance(value, str):
             self.report(("figid",), f"expected text, got {_describe(value)}", skipped=True)

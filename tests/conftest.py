@@ -1,0 +1,80 @@
+"""Shared fixtures: throwaway source folders and built sites."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from site_gen.build import build
+from site_gen.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+CORPUS = Path(__file__).resolve().parent / "corpus"
+CASES = Path(__file__).resolve().parent / "cases"
+EPOCH = "1700000000"  # 2023-11-14
+
+
+def make_settings(source: Path, output: Path, **overrides) -> Settings:
+    values = {"templates": str(REPO / "templates"), "static": str(REPO / "static")} | overrides
+    return Settings(source=str(source), output=str(output), **values)
+
+
+def run_build(source: Path, output: Path, strict: bool = False, **overrides):
+    return build(make_settings(source, output, **overrides), REPO, strict=strict)
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
+    """A throwaway source folder from {relative path: text}."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def copy_full_source(dest: Path) -> Path:
+    """The seeds and the shared real-record corpus (with its TSVs and organism files) in one source."""
+    shutil.copytree(SEEDS, dest / "seeds")
+    shutil.copytree(CORPUS / "figures", dest / "figures")
+    shutil.copytree(CORPUS / "_data", dest / "_data")
+    shutil.copytree(CORPUS / "_organisms", dest / "_organisms")
+    return dest
+
+
+@pytest.fixture(autouse=True)
+def fixed_build_date(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+
+
+@pytest.fixture(scope="session")
+def full_site(tmp_path_factory):
+    """The seeds and the corpus built once: (source folder, output folder, build result)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root = tmp_path_factory.mktemp("full")
+    source = copy_full_source(root / "src")
+    output = root / "_site"
+    result = run_build(source, output)
+    mp.undo()
+    assert result.ok
+    return source, output, result
+
+
+def minimal_record(figid: str, **fields) -> str:
+    """A valid newer-generation record; keyword arguments add or replace YAML lines."""
+    base = {
+        "figid": figid,
+        "figtitle": f"Title of {figid}",
+        "pmcid": figid.split("__")[0],
+        "filename": f"{figid}.jpg",
+        "year": "'2020'",
+        "organisms": "Homo sapiens",
+    }
+    base.update(fields)
+    lines = ["---"] + [f"{k}: {v}" for k, v in base.items()] + ["---", ""]
+    return "\n".join(lines)

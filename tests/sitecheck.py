@@ -1,0 +1,51 @@
+"""Readers of a built site for the tests: links, JSON-LD blocks, redirect rules."""
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+JSONLD_RE = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("href", "src") and value is not None:
+                self.urls.append(value)
+
+
+def page_links(html: str) -> list[str]:
+    parser = _Links()
+    parser.feed(html)
+    return parser.urls
+
+
+def jsonld_blocks(html: str) -> list[dict]:
+    return [json.loads(b) for b in JSONLD_RE.findall(html)]
+
+
+def redirect_sources(site: Path) -> set[str]:
+    rules = (site / "_redirects").read_text().splitlines()
+    return {line.split()[0] for line in rules if line and not line.startswith("#")}
+
+
+def resolve(site: Path, url: str, base_url: str) -> bool:
+    """Does a site URL (root-relative or under base_url) reach a file or a redirect rule?"""
+    if url.startswith(base_url):
+        url = url[len(base_url):] or "/"
+    path = unquote(urlsplit(url).path)
+    if path.endswith("/"):
+        return (site / path.lstrip("/") / "index.html").is_file()
+    target = site / path.lstrip("/")
+    return target.is_file() or target.with_name(target.name + ".html").is_file() or path in redirect_sources(site)
+
+
+def internal(url: str, base_url: str) -> bool:
+    return url.startswith("/") and not url.startswith("//") or url.startswith(base_url)
