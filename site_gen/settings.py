@@ -118,10 +118,11 @@ def load_settings(config_path: Path | None, overrides: dict) -> tuple[Settings, 
         problem = _check_type(name, values[name])
         if problem:
             problems.append(problem)
-    if not problems:
-        values["base_url"] = str(values.get("base_url", Settings.base_url)).rstrip("/")
-        settings = Settings(**values)
-        problems.extend(_check_values(settings))
+            del values[name]  # checked no further, but the other settings still are
+    if "base_url" in values:
+        values["base_url"] = values["base_url"].rstrip("/")
+    settings = Settings(**values)
+    problems.extend(_check_values(settings))
     if problems:
         raise SiteError(f"{where}: bad settings:\n  " + "\n  ".join(problems))
     return settings, root
