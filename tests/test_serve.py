@@ -1,0 +1,116 @@
+"""The preview server, started for real on a free loopback port, fetched over HTTP."""
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import EPOCH, REPO, SEEDS
+
+TITLE_LINE = "figtitle: Advances of the STAT3 signaling pathways involving breast cancer chemoresistance"
+SEED = "003_00dc568588f0f9ad.txt"
+FIGURE = "/figures/PMC7048131__12964_2020_527_Fig5_HTML.html"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(port: int, path: str) -> tuple[int, dict, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def wait_for(predicate, seconds: float = 20.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for the server")
+
+
+@pytest.fixture
+def server(tmp_path):
+    source = tmp_path / "src"
+    shutil.copytree(SEEDS, source)
+    port = free_port()
+    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
+    cmd = [sys.executable, "-m", "site_gen", "serve", "--config", str(tmp_path / "none.toml"),
+           "--source", str(source), "--output", str(tmp_path / "out"), "--port", str(port),
+           "--templates", str(REPO / "templates"), "--static", str(REPO / "static")]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        def up():
+            try:
+                return fetch(port, "/")[0] == 200
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                return False
+        wait_for(up)
+        yield port, source, tmp_path / "out"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_serves_reference_urls_redirects_and_404(server):
+    port, _source, out = server
+    status, _h, body = fetch(port, FIGURE)
+    assert status == 200 and "Advances of the STAT3 signaling" in body
+    assert "livereload.js" in body  # injected into the served page...
+    assert "livereload" not in (out / FIGURE.lstrip("/")).read_text()  # ...never into the built file
+    status, headers, _ = fetch(port, "/figures/PMC7988944__F6")
+    assert status == 301 and headers["Location"] == "/figures/PMC7988944__13027_2021_359_Fig6_HTML.html"
+    assert fetch(port, "/organisms/homo_sapiens.html")[0] == 200
+    status, _h, body = fetch(port, "/no/such/page.html")
+    assert status == 404 and "Page not found" in body
+
+
+@pytest.mark.parametrize("path", ["/../pyproject.toml", "/%2e%2e/pyproject.toml", "/figures/..%2f..%2fpyproject.toml",
+                                  "//etc/passwd", "/%2fetc%2fpasswd", "/figures/%00.html"])
+def test_no_request_path_reads_outside_the_site(server, path):
+    port, _source, _out = server
+    status, _h, body = fetch(port, path)
+    assert status in (400, 404)
+    assert "[build-system]" not in body and "root:" not in body
+
+
+def test_edited_record_is_rebuilt_and_served(server):
+    port, source, _out = server
+    seed = source / SEED
+    seed.write_text(seed.read_text().replace(TITLE_LINE, "figtitle: An edited title for the preview test"))
+    wait_for(lambda: "An edited title for the preview test" in fetch(port, FIGURE)[2])
+
+
+def test_broken_record_shows_its_problem_and_recovers(server):
+    port, source, _out = server
+    seed = source / SEED
+    good = seed.read_text()
+    seed.write_text(good.replace("figtitle:", "figtitle: [unclosed", 1))
+    def home_with_problem():
+        body = fetch(port, "/")[2]
+        return body if "input problem(s)" in body else None
+
+    body = wait_for(home_with_problem)
+    assert f"{SEED}:" in body and "invalid YAML" in body
+    seed.write_text(good)
+    wait_for(lambda: "input problem(s)" not in fetch(port, "/")[2] and fetch(port, FIGURE)[0] == 200)
