@@ -150,61 +150,72 @@ def _sorted_figids(figids, figures: dict[str, Figure]) -> tuple[str, ...]:
     return tuple(sorted(set(figids), key=lambda f: figures[f].sort_key))
 
 
-def index_genes(figures: dict[str, Figure], related_count: int) -> dict[str, Gene]:
-    figids, symbols, words = defaultdict(set), defaultdict(Counter), defaultdict(set)
+@dataclass
+class _Mentions:
+    """Figures, names and OCR words of every entity of one kind, gathered in one pass."""
+
+    figids: dict = field(default_factory=lambda: defaultdict(set))
+    names: dict = field(default_factory=lambda: defaultdict(Counter))
+    words: dict = field(default_factory=lambda: defaultdict(set))
+    rows: dict = field(default_factory=dict)  # key → first mention seen
+
+    def best_names(self) -> dict[str, str]:
+        return {key: _most_common(c) for key, c in self.names.items()}
+
+
+def _gather(figures: dict[str, Figure], kind: str, key_of, name_of) -> _Mentions:
+    found = _Mentions()
     for fig in figures.values():
-        for m in fig.genes:
-            if m.entrez:
-                figids[m.entrez].add(fig.figid)
-                symbols[m.entrez][m.symbol or m.match or m.word] += 1
-                words[m.entrez].add(m.word)
-    names = {entrez: _most_common(c) for entrez, c in symbols.items()}
+        for m in getattr(fig, kind):
+            key = key_of(m)
+            if key:
+                found.figids[key].add(fig.figid)
+                found.names[key][name_of(m) or m.word] += 1
+                found.words[key].add(m.word)
+                found.rows.setdefault(key, m)
+    return found
+
+
+def index_genes(figures: dict[str, Figure], related_count: int) -> dict[str, Gene]:
+    found = _gather(figures, "genes", lambda m: m.entrez, lambda m: m.symbol or m.match)
+    names = found.best_names()
     genes = {}
-    for entrez in sorted(figids, key=lambda e: (names[e].casefold(), int(e))):
+    for entrez in sorted(found.figids, key=lambda e: (names[e].casefold(), int(e))):
         together: Counter = Counter()
-        for figid in figids[entrez]:
+        for figid in found.figids[entrez]:
             together.update({m.entrez for m in figures[figid].genes if m.entrez and m.entrez != entrez})
         related = sorted(together.items(), key=lambda kv: (-kv[1], names[kv[0]].casefold(), kv[0]))
         genes[entrez] = Gene(
             "gene", entrez, names[entrez], f"/genes/{entrez}.html",
-            _sorted_figids(figids[entrez], figures), tuple(sorted(words[entrez])),
+            _sorted_figids(found.figids[entrez], figures), tuple(sorted(found.words[entrez])),
             related=tuple(related[:related_count]),
         )
     return genes
 
 
 def index_chemicals(figures: dict[str, Figure]) -> dict[str, Chemical]:
-    figids, names, words, chebi = defaultdict(set), defaultdict(Counter), defaultdict(set), defaultdict(set)
+    found = _gather(figures, "chemicals", lambda m: m.mesh, lambda m: m.name)
+    chebi = defaultdict(set)
     for fig in figures.values():
         for m in fig.chemicals:
-            if m.mesh:
-                figids[m.mesh].add(fig.figid)
-                names[m.mesh][m.name or m.word] += 1
-                words[m.mesh].add(m.word)
-                if m.chebi:
-                    chebi[m.mesh].add(m.chebi)
-    best = {k: _most_common(c) for k, c in names.items()}
+            if m.mesh and m.chebi:
+                chebi[m.mesh].add(m.chebi)
+    names = found.best_names()
     return {
-        k: Chemical("chemical", k, best[k], f"/chemicals/{k}.html", _sorted_figids(figids[k], figures),
-                    tuple(sorted(words[k])), chebi=tuple(sorted(chebi[k])))
-        for k in sorted(figids, key=lambda k: (best[k].casefold(), k))
+        k: Chemical("chemical", k, names[k], f"/chemicals/{k}.html", _sorted_figids(found.figids[k], figures),
+                    tuple(sorted(found.words[k])), chebi=tuple(sorted(chebi[k])))
+        for k in sorted(found.figids, key=lambda k: (names[k].casefold(), k))
     }
 
 
 def index_diseases(figures: dict[str, Figure]) -> dict[str, Disease]:
-    figids, names, words, ids = defaultdict(set), defaultdict(Counter), defaultdict(set), {}
-    for fig in figures.values():
-        for m in fig.diseases:
-            if m.key:
-                figids[m.key].add(fig.figid)
-                names[m.key][m.name or m.word] += 1
-                words[m.key].add(m.word)
-                ids.setdefault(m.key, (m.mesh, m.doid))
-    best = {k: _most_common(c) for k, c in names.items()}
+    found = _gather(figures, "diseases", lambda m: m.key, lambda m: m.name)
+    names = found.best_names()
     return {
-        k: Disease("disease", k, best[k], f"/diseases/{k.replace(':', '_')}.html",
-                   _sorted_figids(figids[k], figures), tuple(sorted(words[k])), *ids[k])
-        for k in sorted(figids, key=lambda k: (best[k].casefold(), k))
+        k: Disease("disease", k, names[k], f"/diseases/{k.replace(':', '_')}.html",
+                   _sorted_figids(found.figids[k], figures), tuple(sorted(found.words[k])),
+                   mesh=found.rows[k].mesh, doid=found.rows[k].doid)
+        for k in sorted(found.figids, key=lambda k: (names[k].casefold(), k))
     }
 
 

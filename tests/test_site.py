@@ -283,3 +283,26 @@ def test_long_lists_are_paginated(tmp_path):
     assert len(_listed_figures(human)) == 2
     assert 'rel="next" href="/organisms/homo_sapiens-p2.html"' in human.read_text()
     assert (tmp_path / "out/genes/page-2.html").is_file()
+
+
+def test_disease_pages_from_inline_and_tsv_mentions(tmp_path):
+    inline = minimal_record("PMC1__dis", diseases="\n- word: Cancer\n  source: ''\n  identifier: ''\n"
+                                                  "- word: Diabetes\n  source: MESH\n  identifier: D003920")
+    source = write_files(tmp_path / "src", {
+        "a.md": inline,
+        "b.md": minimal_record("PMC2__dis"),
+        "_data/PMC2__dis-diseases.tsv": "word\tmesh\tmatch\tname\tdoid\n"
+                                        "diabetes\tmesh:D003920\tDiabetes Mellitus\tdiabetes mellitus\tdoid:9351\n"
+                                        "tumour\tNA\tNA\tNA\tDOID:162\n",
+    })
+    result = run_build(source, tmp_path / "out")
+    assert result.problems == []
+    assert sorted(result.site.diseases) == ["D003920", "DOID:162"]
+    page = (tmp_path / "out/diseases/D003920.html").read_text()
+    assert _listed_figures(tmp_path / "out/diseases/D003920.html") == {"PMC1__dis", "PMC2__dis"}
+    assert jsonld_blocks(page)[0]["@type"] == "MedicalCondition"
+    assert (tmp_path / "out/diseases/DOID_162.html").is_file()
+    overview = (tmp_path / "out/diseases/index.html").read_text()
+    assert 'href="/diseases/DOID_162.html"' in overview and 'href="/diseases/D003920.html"' in overview
+    figure = (tmp_path / "out/figures/PMC1__dis.html").read_text()
+    assert "<tr><td>Cancer</td>" in figure  # shown, though it has no identifier to link
