@@ -121,13 +121,15 @@ class Site:
     redirects: tuple[Redirect, ...] = ()
     pages: tuple[Page, ...] = ()
     entity_tables: dict = field(default_factory=dict)  # kind → the dict above
+    entity_lists: dict = field(default_factory=dict)  # kind → its entities as a tuple, for paging
+    figure_ids: tuple[str, ...] = ()
 
     def entities(self, kind: str) -> dict:
         return self.entity_tables[kind]
 
-    def page_slice(self, items, number: int) -> list:
+    def page_slice(self, items: tuple, number: int) -> tuple:
         size = self.settings.page_size
-        return list(items)[(number - 1) * size : number * size]
+        return items[(number - 1) * size : number * size]
 
     def page_count(self, n: int) -> int:
         return max(1, -(-n // self.settings.page_size))
@@ -326,6 +328,8 @@ def build_site(settings: Settings, build_date: str, figures: list[Figure], infos
     )
     site.entity_tables = {"gene": site.genes, "chemical": site.chemicals, "disease": site.diseases,
                           "organism": site.organisms}
+    site.entity_lists = {kind: tuple(table.values()) for kind, table in site.entity_tables.items()}
+    site.figure_ids = tuple(by_id)
     site.pages = plan_pages(site)
     site.redirects = plan_redirects(site, problems)
     return site

@@ -14,7 +14,8 @@ import jinja2
 from markdown_it import MarkdownIt
 
 from site_gen import jsonld, links
-from site_gen.index import ENTITY_SECTIONS, Entity, Figure, Page, Redirect, Site, figure_url, paged_url, slugify_organism
+from site_gen.index import ENTITY_SECTIONS, Entity, Page, Redirect, Site, figure_url, paged_url, slugify_organism
+from site_gen.model import Figure
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +246,7 @@ class Renderer:
         return context
 
     def _context_figure_overview(self, page: Page) -> dict:
-        figids = self.site.page_slice(self.site.figures, page.number)
+        figids = self.site.page_slice(self.site.figure_ids, page.number)
         suffix = f" (page {page.number} of {page.pages})" if page.pages > 1 else ""
         return {
             "title": f"Figures{suffix}",
@@ -277,7 +278,7 @@ class Renderer:
 
     def _context_gene_overview(self, page: Page) -> dict:
         context = self._overview_context(page)
-        entries = self.site.page_slice(self.site.entities(page.key).values(), page.number)
+        entries = self.site.page_slice(self.site.entity_lists[page.key], page.number)
         context["entities"] = entries
         context["description"] = f"All {context['total']:,} {context['noun']}s of the catalogue, A–Z, with figure counts."
         context["jsonld"] = jsonld.collection_jsonld(context["title"], page.url, [(e.name, e.url) for e in entries],
