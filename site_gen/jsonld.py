@@ -105,10 +105,9 @@ def _organism_slugs(site: Site, fig: Figure) -> list[str]:
 
 def entity_jsonld(entity: Entity, absolute, figures: list[Figure]) -> dict:
     data = {"@context": CONTEXT, **ENTITY_REFS[entity.kind](entity, absolute), "url": absolute(entity.url)}
-    if entity.words and entity.kind != "organism":
-        data["alternateName"] = [w for w in entity.words if w != entity.name][:50] or None
-        if data["alternateName"] is None:
-            del data["alternateName"]
+    other_words = [w for w in entity.words if w != entity.name][:50]
+    if other_words:
+        data["alternateName"] = other_words
     data["subjectOf"] = [{"@type": "Dataset", "@id": absolute(figure_url(f.figid)), "name": f.title} for f in figures]
     return data
 

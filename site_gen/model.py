@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from site_gen.errors import Problem
-from site_gen.load import RawRecord, TsvRow, find_field_line
+from site_gen.load import MENTION_KINDS, RawRecord, find_field_line
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +292,14 @@ class _Fields:
         return tuple(o for o in self.text_list(key) if o != NA_CELL)
 
     def _rows(self, kind: str):
-        """(path of a row, row as dict) from the sidecar TSV if there is one, else the inline list."""
+        """(where, row) of every mention that has a word: from the sidecar TSV if there is one, else inline."""
+        for where, row in self._raw_rows(kind):
+            if row.get("word") is None:
+                self._report_row(where, "word", "missing; row ignored")
+            else:
+                yield where, row
+
+    def _raw_rows(self, kind: str):
         if kind in self.raw.tables:
             shown, rows = self.raw.tables[kind]
             for row in rows:
@@ -308,16 +315,10 @@ class _Fields:
             if not isinstance(item, dict):
                 self.report((kind, i), f"expected a mapping with a word, got {_describe(item)}")
                 continue
-            row = {}
-            for k, v in item.items():
-                if isinstance(v, (list, dict)) or isinstance(v, bool):
-                    self.report((kind, i, k), f"expected text, got {_describe(v)}")
-                    v = None
-                row[k] = None if v is None else clean_text(str(v))
-            yield (kind, i), row
+            yield (kind, i), {k: self._scalar((kind, i, k), v) for k, v in item.items()}
 
     def _report_row(self, where: tuple, field: str, message: str) -> None:
-        if isinstance(where[0], str) and where[0] in ("genes", "chemicals", "diseases"):
+        if where[0] in MENTION_KINDS:
             self.report(where + (field,), message)
         else:  # a TSV row: (display path, line)
             self.problems.append(Problem(where[0], where[1], field, message))
@@ -335,10 +336,7 @@ class _Fields:
     def genes(self) -> tuple[GeneMention, ...]:
         out: dict = {}
         for where, row in self._rows("genes"):
-            word = row.get("word")
-            if word is None:
-                self._report_row(where, "word", "missing; row ignored")
-                continue
+            word = row["word"]
             inline = where[0] == "genes"
             mention = GeneMention(
                 word=word,
@@ -354,10 +352,7 @@ class _Fields:
     def chemicals(self) -> tuple[ChemicalMention, ...]:
         out: dict = {}
         for where, row in self._rows("chemicals"):
-            word = row.get("word")
-            if word is None:
-                self._report_row(where, "word", "missing; row ignored")
-                continue
+            word = row["word"]
             if where[0] == "chemicals":
                 is_mesh = (row.get("source") or "").upper() == "MESH"
                 mesh = self._checked(where, row, "identifier", MESH_RE) if is_mesh else None
@@ -372,10 +367,7 @@ class _Fields:
     def diseases(self) -> tuple[DiseaseMention, ...]:
         out: dict = {}
         for where, row in self._rows("diseases"):
-            word = row.get("word")
-            if word is None:
-                self._report_row(where, "word", "missing; row ignored")
-                continue
+            word = row["word"]
             if where[0] == "diseases":
                 source = (row.get("source") or "").upper()
                 ident = row.get("identifier")
