@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 
 from site_gen.errors import Problem, SiteError, summarize_problems
-from site_gen.index import Site, build_site
+from site_gen.index import Site, build_site, out_path_for
 from site_gen.load import load_records
 from site_gen.model import build_figures, build_organism_infos
 from site_gen.render import (Renderer, make_environment, render_catalogue_jsonl, render_figure_data,
@@ -105,8 +105,8 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
             raise SiteError(f"while rendering {current}: template error: {exc}") from exc
     with log_time(timings, "data"):
         for fig in site.figures.values():
-            for out_path, text in render_figure_data(site, fig).items():
-                writer.write(out_path, text)
+            for url, text in render_figure_data(site, fig).items():
+                writer.write(out_path_for(url), text)
         writer.write("downloads/pfocr-figures.jsonl", render_catalogue_jsonl(site))
         writer.write("search.json", render_search_index(site))
         for out_path, text in render_sitemaps(site).items():

@@ -15,6 +15,11 @@ from site_gen.settings import Settings
 log = logging.getLogger(__name__)
 
 
+SHARDED_SECTIONS = ("figures", "genes", "chemicals", "diseases", "organisms", "data")
+SHARD_FOLDER = "_"
+KNOWN_SUFFIXES = (".html", ".xml", ".txt", ".json", ".tsv", ".jsonl", ".gmt")
+
+
 def figure_url(figid: str) -> str:
     return f"/figures/{figid}.html"
 
@@ -34,13 +39,40 @@ def paged_url(first_url: str, number: int) -> str:
     return f"{first_url.removesuffix('.html')}-p{number}.html"
 
 
+def shard_of(file_name: str) -> str:
+    """Two hex digits of the 32-bit FNV-1a hash of a file name's UTF-8 bytes.
+
+    The Netlify edge function in `netlify/edge-functions/shards.js` computes the same value, so that
+    `/figures/<figid>.html` is served from `figures/_/<shard>/<figid>.html`.
+    """
+    h = 0x811C9DC5
+    for byte in file_name.encode("utf-8"):
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{h & 0xFF:02x}"
+
+
+def is_shardable(name: str) -> bool:
+    """Every file of a section folder except its overview pages lives in a shard folder."""
+    return name != "index.html" and not re.fullmatch(r"page-\d+\.html", name)
+
+
 def out_path_for(url: str) -> str:
-    """Where a URL's file lives under the output folder (`/genes/` → `genes/index.html`)."""
+    """Where a URL's file lives under the output folder.
+
+    `/genes/` → `genes/index.html`; `/figures/PMC1__F1` → `figures/_/<shard>/PMC1__F1.html` (served at
+    the extensionless URL by Netlify's pretty URLs and by `serve`); files of the big sections are
+    spread over 256 shard folders so no folder comes near Netlify's limit of 54,000 files.
+    """
     path = url.lstrip("/")
     if path == "" or path.endswith("/"):
         return path + "index.html"
-    if "." not in path.rsplit("/", 1)[-1] or not path.endswith((".html", ".xml", ".txt", ".json", ".tsv", ".jsonl")):
-        return path + ".html"  # served at the extensionless URL by Netlify's pretty URLs and by `serve`
+    section, slash, name = path.partition("/")
+    if slash and "/" not in name and section in SHARDED_SECTIONS:
+        if not name.endswith(KNOWN_SUFFIXES):  # figids hold dots: `PMC2864807__09_173_.de_ref2`
+            name += ".html"
+        return f"{section}/{SHARD_FOLDER}/{shard_of(name)}/{name}" if is_shardable(name) else f"{section}/{name}"
+    if "." not in path.rsplit("/", 1)[-1]:
+        path += ".html"
     return path
 
 
@@ -58,7 +90,7 @@ class Entity:
 
 @dataclass(frozen=True)
 class Gene(Entity):
-    related: tuple[tuple[str, int], ...] = ()  # (entrez, figures in common), most first
+    pass
 
 
 @dataclass(frozen=True)
@@ -114,15 +146,29 @@ class Site:
     settings: Settings
     build_date: str
     figures: dict[str, Figure]  # figid → Figure, newest first
-    genes: dict[str, Gene]  # entrez → Gene, A-Z by symbol
-    chemicals: dict[str, Chemical]
-    diseases: dict[str, Disease]
-    organisms: dict[str, Organism]  # slug → Organism, A-Z
+    entity_tables: dict  # kind → {key → Entity}, each A-Z by name
     redirects: tuple[Redirect, ...] = ()
     pages: tuple[Page, ...] = ()
-    entity_tables: dict = field(default_factory=dict)  # kind → the dict above
     entity_lists: dict = field(default_factory=dict)  # kind → its entities as a tuple, for paging
     figure_ids: tuple[str, ...] = ()
+    tallies: dict = field(default_factory=dict)  # kind → Tally, kept so an edit can update the index
+    organism_info: dict = field(default_factory=dict)  # slug → OrganismInfo from the organism files
+
+    @property
+    def genes(self) -> dict[str, Gene]:
+        return self.entity_tables["gene"]
+
+    @property
+    def chemicals(self) -> dict[str, Chemical]:
+        return self.entity_tables["chemical"]
+
+    @property
+    def diseases(self) -> dict[str, Disease]:
+        return self.entity_tables["disease"]
+
+    @property
+    def organisms(self) -> dict[str, Organism]:
+        return self.entity_tables["organism"]
 
     def entities(self, kind: str) -> dict:
         return self.entity_tables[kind]
@@ -144,84 +190,102 @@ ENTITY_SECTIONS = {
 }
 
 
-def _most_common(counter: Counter) -> str:
-    return min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+def _bump(counter: Counter, item, sign: int) -> None:
+    counter[item] += sign
+    if counter[item] <= 0:
+        del counter[item]
 
 
-def _sorted_figids(figids, figures: dict[str, Figure]) -> tuple[str, ...]:
-    return tuple(sorted(set(figids), key=lambda f: figures[f].sort_key))
+def gene_items(fig: Figure):
+    return {(m.entrez, m.symbol or m.match or m.word, m.word, None) for m in fig.genes if m.entrez}
 
 
-@dataclass
-class _Mentions:
-    """Figures, names and OCR words of every entity of one kind, gathered in one pass."""
-
-    figids: dict = field(default_factory=lambda: defaultdict(set))
-    names: dict = field(default_factory=lambda: defaultdict(Counter))
-    words: dict = field(default_factory=lambda: defaultdict(set))
-    rows: dict = field(default_factory=dict)  # key → first mention seen
-
-    def best_names(self) -> dict[str, str]:
-        return {key: _most_common(c) for key, c in self.names.items()}
+def chemical_items(fig: Figure):
+    return {(m.mesh, m.name or m.word, m.word, m.chebi) for m in fig.chemicals if m.mesh}
 
 
-def _gather(figures: dict[str, Figure], kind: str, key_of, name_of) -> _Mentions:
-    found = _Mentions()
-    for fig in figures.values():
-        for m in getattr(fig, kind):
-            key = key_of(m)
-            if key:
-                found.figids[key].add(fig.figid)
-                found.names[key][name_of(m) or m.word] += 1
-                found.words[key].add(m.word)
-                found.rows.setdefault(key, m)
-    return found
+def disease_items(fig: Figure):
+    return {(m.key, m.name or m.word, m.word, (m.mesh, m.doid)) for m in fig.diseases if m.key}
 
 
-def index_genes(figures: dict[str, Figure], related_count: int) -> dict[str, Gene]:
-    found = _gather(figures, "genes", lambda m: m.entrez, lambda m: m.symbol or m.match)
-    names = found.best_names()
-    genes = {}
-    for entrez in sorted(found.figids, key=lambda e: (names[e].casefold(), int(e))):
-        together: Counter = Counter()
-        for figid in found.figids[entrez]:
-            together.update({m.entrez for m in figures[figid].genes if m.entrez and m.entrez != entrez})
-        related = sorted(together.items(), key=lambda kv: (-kv[1], names[kv[0]].casefold(), kv[0]))
-        genes[entrez] = Gene(
-            "gene", entrez, names[entrez], f"/genes/{entrez}.html",
-            _sorted_figids(found.figids[entrez], figures), tuple(sorted(found.words[entrez])),
-            related=tuple(related[:related_count]),
-        )
-    return genes
+def organism_items(fig: Figure):
+    """(slug, spelling, curated?) of every organism of a figure that has a usable name."""
+    items = set()
+    for name in fig.all_organisms:
+        slug = slugify_organism(name)
+        if slug:  # a name without letters or digits is reported by `check_organism_names`
+            items.add((slug, name, name, fig.figid if name in fig.organisms else None))
+    return items
 
 
-def index_chemicals(figures: dict[str, Figure]) -> dict[str, Chemical]:
-    found = _gather(figures, "chemicals", lambda m: m.mesh, lambda m: m.name)
-    chebi = defaultdict(set)
-    for fig in figures.values():
-        for m in fig.chemicals:
-            if m.mesh and m.chebi:
-                chebi[m.mesh].add(m.chebi)
-    names = found.best_names()
-    return {
-        k: Chemical("chemical", k, names[k], f"/chemicals/{k}.html", _sorted_figids(found.figids[k], figures),
-                    tuple(sorted(found.words[k])), chebi=tuple(sorted(chebi[k])))
-        for k in sorted(found.figids, key=lambda k: (names[k].casefold(), k))
-    }
+class Tally:
+    """The figures, names, OCR words and extra identifiers of every entity of one kind.
+
+    Counts are per figure, so removing a figure undoes exactly what adding it did: an edited record
+    updates the index without a pass over the catalogue.
+    """
+
+    def __init__(self, items_of):
+        self.items_of = items_of
+        self.figids: dict[str, set] = defaultdict(set)
+        self.names: dict[str, Counter] = defaultdict(Counter)
+        self.words: dict[str, Counter] = defaultdict(Counter)
+        self.extra: dict[str, Counter] = defaultdict(Counter)
+
+    def apply(self, fig: Figure, sign: int) -> set[str]:
+        """Add (+1) or remove (-1) one figure; the keys it touches."""
+        keys = set()
+        names = set()
+        for key, name, word, extra in self.items_of(fig):
+            keys.add(key)
+            names.add((key, name))
+            _bump(self.words[key], word, sign)
+            if extra is not None:
+                _bump(self.extra[key], extra, sign)
+        for key, name in names:
+            _bump(self.names[key], name, sign)
+        for key in keys:
+            if sign > 0:
+                self.figids[key].add(fig.figid)
+            else:
+                self.figids[key].discard(fig.figid)
+                if not self.figids[key]:
+                    for table in (self.figids, self.names, self.words, self.extra):
+                        table.pop(key, None)
+        return keys
+
+    def best_name(self, key: str) -> str:
+        return min(self.names[key].items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
-def index_diseases(figures: dict[str, Figure]) -> dict[str, Disease]:
-    found = _gather(figures, "diseases", lambda m: m.key, lambda m: m.name)
-    names = found.best_names()
-    return {
-        k: Disease("disease", k, names[k], f"/diseases/{k.replace(':', '_')}.html",
-                   _sorted_figids(found.figids[k], figures), tuple(sorted(found.words[k])),
-                   mesh=found.rows[k].mesh, doid=found.rows[k].doid)
-        for k in sorted(found.figids, key=lambda k: (names[k].casefold(), k))
-    }
+def _make_entity(kind: str, key: str, tally: Tally, rank: dict[str, int], infos: dict) -> Entity:
+    figids = tuple(sorted(tally.figids[key], key=rank.__getitem__))
+    name = tally.best_name(key)
+    words = tuple(sorted(tally.words[key]))
+    if kind == "gene":
+        return Gene("gene", key, name, f"/genes/{key}.html", figids, words)
+    if kind == "chemical":
+        return Chemical("chemical", key, name, f"/chemicals/{key}.html", figids, words,
+                        chebi=tuple(sorted(c for c in tally.extra[key] if c)))
+    if kind == "disease":
+        mesh, doid = min(tally.extra[key], key=lambda md: (md[0] or "", md[1] or ""))
+        return Disease("disease", key, name, f"/diseases/{key.replace(':', '_')}.html", figids, words,
+                       mesh=mesh, doid=doid)
+    info = infos.get(key)
+    return Organism("organism", key, info.latin if info else name, f"/organisms/{key}.html", figids,
+                    mined_only=frozenset(f for f in figids if f not in tally.extra[key]), info=info)
 
 
-def index_organisms(figures: dict[str, Figure], infos: list[OrganismInfo], problems: list[Problem]) -> dict[str, Organism]:
+ITEMS_OF = {"gene": gene_items, "chemical": chemical_items, "disease": disease_items, "organism": organism_items}
+
+def check_organism_names(figures, problems: list[Problem]) -> None:
+    for fig in figures:
+        for name in fig.all_organisms:
+            if not slugify_organism(name):
+                problems.append(Problem(fig.src_path, 0, "organisms", f"organism {name!r} has no usable name; ignored"))
+
+
+def organism_infos_by_slug(infos, problems: list[Problem]) -> dict[str, OrganismInfo]:
     by_slug: dict[str, OrganismInfo] = {}
     for info in infos:
         slug = slugify_organism(info.latin)
@@ -229,25 +293,7 @@ def index_organisms(figures: dict[str, Figure], infos: list[OrganismInfo], probl
             problems.append(Problem(info.src_path, 0, "latin", f"same organism as {by_slug[slug].src_path}; ignored"))
         elif slug:
             by_slug[slug] = info
-    curated, mined, spellings = defaultdict(set), defaultdict(set), defaultdict(Counter)
-    for fig in figures.values():
-        for name in fig.all_organisms:
-            slug = slugify_organism(name)
-            if not slug:
-                problems.append(Problem(fig.src_path, 0, "organisms", f"organism {name!r} has no usable name; ignored"))
-                continue
-            (curated if name in fig.organisms else mined)[slug].add(fig.figid)
-            spellings[slug][name] += 1
-    organisms = {}
-    for slug in sorted(spellings):
-        info = by_slug.get(slug)
-        name = info.latin if info else _most_common(spellings[slug])
-        mined_only = frozenset(mined[slug] - curated[slug])
-        organisms[slug] = Organism(
-            "organism", slug, name, f"/organisms/{slug}.html",
-            _sorted_figids(curated[slug] | mined[slug], figures), mined_only=mined_only, info=info,
-        )
-    return organisms
+    return by_slug
 
 
 def dedupe_figures(figures: list[Figure], problems: list[Problem]) -> dict[str, Figure]:
@@ -314,22 +360,63 @@ def plan_redirects(site: Site, problems: list[Problem]) -> tuple[Redirect, ...]:
     return tuple(sorted(redirects.values(), key=lambda r: r.from_url))
 
 
+ENTITY_ORDER = {
+    "gene": lambda e: (e.name.casefold(), int(e.key) if e.key.isdigit() else 0, e.key),
+    "chemical": lambda e: (e.name.casefold(), e.key),
+    "disease": lambda e: (e.name.casefold(), e.key),
+    "organism": lambda e: e.key,
+}
+
+
+def refresh_entities(site: Site, touched: dict[str, set[str]]) -> None:
+    """Remake the entities whose keys were touched, drop those no figure mentions any more, re-plan pages."""
+    rank = {figid: i for i, figid in enumerate(site.figures)}
+    for kind, keys in touched.items():
+        tally, table = site.tallies[kind], dict(site.entity_tables[kind])
+        for key in keys:
+            if key in tally.figids:
+                table[key] = _make_entity(kind, key, tally, rank, site.organism_info)
+            else:
+                table.pop(key, None)
+        site.entity_tables[kind] = dict(sorted(table.items(), key=lambda kv: ENTITY_ORDER[kind](kv[1])))
+    site.entity_lists = {kind: tuple(table.values()) for kind, table in site.entity_tables.items()}
+    site.figure_ids = tuple(site.figures)
+    site.pages = plan_pages(site)
+
+
 def build_site(settings: Settings, build_date: str, figures: list[Figure], infos: list[OrganismInfo],
                problems: list[Problem]) -> Site:
     by_id = dedupe_figures(figures, problems)
-    site = Site(
-        settings=settings,
-        build_date=build_date,
-        figures=by_id,
-        genes=index_genes(by_id, settings.related_genes),
-        chemicals=index_chemicals(by_id),
-        diseases=index_diseases(by_id),
-        organisms=index_organisms(by_id, infos, problems),
-    )
-    site.entity_tables = {"gene": site.genes, "chemical": site.chemicals, "disease": site.diseases,
-                          "organism": site.organisms}
-    site.entity_lists = {kind: tuple(table.values()) for kind, table in site.entity_tables.items()}
-    site.figure_ids = tuple(by_id)
-    site.pages = plan_pages(site)
+    check_organism_names(by_id.values(), problems)
+    site = Site(settings=settings, build_date=build_date, figures=by_id,
+                entity_tables={kind: {} for kind in ENTITY_SECTIONS},
+                tallies={kind: Tally(items_of) for kind, items_of in ITEMS_OF.items()},
+                organism_info=organism_infos_by_slug(infos, problems))
+    for fig in by_id.values():
+        for tally in site.tallies.values():
+            tally.apply(fig, +1)
+    refresh_entities(site, {kind: set(tally.figids) for kind, tally in site.tallies.items()})
     site.redirects = plan_redirects(site, problems)
     return site
+
+
+def update_site(site: Site, removed: list[Figure], added: list[Figure], problems: list[Problem]) -> dict[str, set[str]]:
+    """Apply an edit (figures gone, figures new or changed) to a built Site; the entity keys it touched.
+
+    The caller makes sure no added figure takes a figid another file already holds.
+    """
+    touched: dict[str, set[str]] = {kind: set() for kind in ENTITY_SECTIONS}
+    figures = dict(site.figures)
+    for fig in removed:
+        if figures.pop(fig.figid, None) is not None:
+            for kind, tally in site.tallies.items():
+                touched[kind] |= tally.apply(fig, -1)
+    for fig in added:
+        figures[fig.figid] = fig
+        for kind, tally in site.tallies.items():
+            touched[kind] |= tally.apply(fig, +1)
+    check_organism_names(added, problems)
+    site.figures = {f.figid: f for f in sorted(figures.values(), key=lambda f: f.sort_key)}
+    refresh_entities(site, touched)
+    site.redirects = plan_redirects(site, problems)
+    return touched

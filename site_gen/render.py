@@ -223,7 +223,6 @@ class Renderer:
     def _context_gene(self, page: Page) -> dict:
         context = self._entity_context(page)
         context["ncbi"] = links.ncbi_gene(page.key)
-        context["related"] = [(self.site.genes[e], n) for e, n in context["entity"].related]
         return context
 
     def _context_chemical(self, page: Page) -> dict:
@@ -339,12 +338,12 @@ def figure_record(site: Site, fig: Figure) -> dict:
 
 
 def render_figure_data(site: Site, fig: Figure) -> dict[str, str]:
-    """Per-figure downloads: out_path → text."""
-    out = {data_url(fig.figid, ".json").lstrip("/"): json.dumps(figure_record(site, fig), ensure_ascii=False, indent=1) + "\n"}
+    """Per-figure downloads: URL → text."""
+    out = {data_url(fig.figid, ".json"): json.dumps(figure_record(site, fig), ensure_ascii=False, indent=1) + "\n"}
     for kind, columns, rows in (("genes", GENE_COLUMNS, fig.genes), ("chemicals", CHEMICAL_COLUMNS, fig.chemicals),
                                 ("diseases", DISEASE_COLUMNS, fig.diseases)):
         if rows:
-            out[data_url(fig.figid, f"-{kind}.tsv").lstrip("/")] = _tsv(columns, rows)
+            out[data_url(fig.figid, f"-{kind}.tsv")] = _tsv(columns, rows)
     return out
 
 

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 from site_gen.build import build
 from site_gen.errors import Problem, SiteError
+from site_gen.index import out_path_for
 from site_gen.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,21 +87,20 @@ class Preview:
             return self._respond(start_response, "400 Bad Request", b"bad request path\n", "text/plain")
         if self.error is not None:
             return self._respond(start_response, "500 Build Failed", self._error_page(), HTML_TYPE)
-        target = safe_path(self.output, path)
-        if target is None:
+        if "\0" in path or "\\" in path:
             return self._not_found(start_response)
-        if target.is_dir():
-            if not path.endswith("/"):
-                return self._redirect(start_response, path + "/", 301)
-            target = target / "index.html"
-        if target.is_file():
-            return self._file(start_response, target, "200 OK")
+        directory = safe_path(self.output, path)
+        if directory is not None and directory.is_dir() and not path.endswith("/"):
+            return self._redirect(start_response, path + "/", 301)
+        # as Netlify does: a file at the very path, then a redirect rule, then the pretty or sharded file
+        if directory is not None and directory.is_file():
+            return self._file(start_response, directory, "200 OK")
         rule = self.rules.get(path)
         if rule:
             return self._redirect(start_response, rule[0], rule[1])
-        pretty = safe_path(self.output, path + ".html")
-        if pretty is not None and pretty.is_file():
-            return self._file(start_response, pretty, "200 OK")
+        target = safe_path(self.output, out_path_for(path))
+        if target is not None and target.is_file():
+            return self._file(start_response, target, "200 OK")
         return self._not_found(start_response)
 
     def _file(self, start_response, target: Path, status: str):

@@ -38,7 +38,6 @@ class Settings:
     static: str = _setting("static", "folder of static assets")
     page_size: int = _setting(200, "entries per page of overview and entity lists")
     sitemap_size: int = _setting(45000, "URLs per sitemap file (at most 50,000)")
-    related_genes: int = _setting(10, "co-mentioned genes shown on a gene page")
     license_url: str = _setting(
         "https://creativecommons.org/publicdomain/zero/1.0/", "license of the catalogue data"
     )

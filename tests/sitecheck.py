@@ -7,6 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from site_gen.index import out_path_for
+
 JSONLD_RE = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
 
 
@@ -36,15 +38,17 @@ def redirect_sources(site: Path) -> set[str]:
     return {line.split()[0] for line in rules if line and not line.startswith("#")}
 
 
+def site_file(site: Path, url: str) -> Path:
+    """The file that answers a site URL, where the deployed site's shard rewrite finds it."""
+    return site / out_path_for(url)
+
+
 def resolve(site: Path, url: str, base_url: str) -> bool:
     """Does a site URL (root-relative or under base_url) reach a file or a redirect rule?"""
     if url.startswith(base_url):
         url = url[len(base_url):] or "/"
     path = unquote(urlsplit(url).path)
-    if path.endswith("/"):
-        return (site / path.lstrip("/") / "index.html").is_file()
-    target = site / path.lstrip("/")
-    return target.is_file() or target.with_name(target.name + ".html").is_file() or path in redirect_sources(site)
+    return site_file(site, path).is_file() or path in redirect_sources(site)
 
 
 def internal(url: str, base_url: str) -> bool:

@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from tests.conftest import CASES, minimal_record, run_build, write_files
+from tests.sitecheck import site_file
 
 # case file → (line, field, words the message must contain, record skipped?)
 CASES_EXPECTED = {
@@ -44,8 +45,8 @@ def test_bad_record_reports_file_line_and_field(case, tmp_path, monkeypatch):
     assert words in problem.message
     assert problem.skipped is skipped
     # the good record beside it is always built
-    assert (tmp_path / "out" / "figures" / "PMC9__good.html").is_file()
-    built = {p.name for p in (tmp_path / "out" / "figures").iterdir()}
+    assert site_file(tmp_path / "out", "/figures/PMC9__good.html").is_file()
+    built = {p.name for p in (tmp_path / "out" / "figures").rglob("*.html")}
     assert any(n.startswith("PMC1__") for n in built) is not skipped
 
 
@@ -71,7 +72,7 @@ def test_duplicate_figid_names_both_files(tmp_path, monkeypatch):
     result = run_build(source, tmp_path / "out")
     (problem,) = result.problems
     assert str(problem).startswith("src/b.md:2: figid: duplicate figid 'PMC5__same': also in src/a.md")
-    page = (tmp_path / "out/figures/PMC5__same.html").read_text()
+    page = site_file(tmp_path / "out", "/figures/PMC5__same.html").read_text()
     assert "First" in page and "Second" not in page
 
 
@@ -84,7 +85,7 @@ def test_missing_tsv_column_is_reported_with_table_file(tmp_path, monkeypatch):
     result = run_build(source, tmp_path / "out")
     (problem,) = result.problems
     assert str(problem) == "src/_data/PMC6__tsv-genes.tsv:1: genes: missing column(s): ncbigene_symbol"
-    assert (tmp_path / "out/figures/PMC6__tsv.html").is_file()
+    assert site_file(tmp_path / "out", "/figures/PMC6__tsv.html").is_file()
 
 
 def test_short_tsv_row_is_reported_and_others_kept(tmp_path, monkeypatch):
@@ -97,7 +98,7 @@ def test_short_tsv_row_is_reported_and_others_kept(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run_build(source, tmp_path / "out")
     assert [str(p) for p in result.problems] == ["src/a/PMC6__rows-genes.tsv:3: genes: expected 8 columns, got 2; row ignored"]
-    assert (tmp_path / "out/genes/207.html").is_file()
+    assert site_file(tmp_path / "out", "/genes/207.html").is_file()
 
 
 def test_strict_fails_and_writes_nothing(tmp_path):

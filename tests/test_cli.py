@@ -6,6 +6,7 @@ import sys
 
 from site_gen.cli import main
 from tests.conftest import REPO, minimal_record, write_files
+from tests.sitecheck import site_file
 
 
 def write_config(path, body: str):
@@ -18,12 +19,12 @@ def test_build_reads_config_and_flags_override_it(tmp_path, monkeypatch):
     config = write_config(tmp_path / "site.toml", "base_url = 'https://example.org/'\nsource = 'src'\noutput = 'out'")
     monkeypatch.chdir(tmp_path)
     assert main(["build", "--config", str(config), "--quiet"]) == 0
-    page = (tmp_path / "out/figures/PMC1__cli.html").read_text()
+    page = site_file(tmp_path / "out", "/figures/PMC1__cli.html").read_text()
     assert '<link rel="canonical" href="https://example.org/figures/PMC1__cli.html">' in page
 
     assert main(["build", "--config", str(config), "--quiet", "--base-url", "https://mirror.example.net",
                  "--output", "other", "--image-url", "pmc"]) == 0
-    page = (tmp_path / "other/figures/PMC1__cli.html").read_text()
+    page = site_file(tmp_path / "other", "/figures/PMC1__cli.html").read_text()
     assert '<link rel="canonical" href="https://mirror.example.net/figures/PMC1__cli.html">' in page
     assert 'src="https://www.ncbi.nlm.nih.gov/pmc/articles/PMC1/bin/PMC1__cli.jpg"' in page
 
@@ -33,7 +34,7 @@ def test_base_url_with_a_path_prefixes_every_internal_link(tmp_path, monkeypatch
     config = write_config(tmp_path / "site.toml", "base_url = 'https://example.org/pfocr'\nsource = 'src'\noutput = 'out'")
     monkeypatch.chdir(tmp_path)
     assert main(["build", "--config", str(config), "--quiet"]) == 0
-    page = (tmp_path / "out/figures/PMC1__sub.html").read_text()
+    page = site_file(tmp_path / "out", "/figures/PMC1__sub.html").read_text()
     assert 'href="/pfocr/organisms/homo_sapiens.html"' in page
     assert 'href="/organisms/' not in page
 
