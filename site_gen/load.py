@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from site_gen import fastyaml
 from site_gen.errors import Problem
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def parse_front_matter(path: Path, problems: list[Problem]) -> tuple[dict, str] 
         return None
     front, body = parts
     try:
-        data = yaml.load(front, Loader=Loader)
+        data = fastyaml.load(front)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + FRONT_MATTER_FIRST_LINE if mark else 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+from collections import namedtuple
 import io
 import json
 import logging
@@ -24,6 +25,14 @@ GENE_COLUMNS = ("word", "match", "symbol", "entrez", "source", "organism")
 CHEMICAL_COLUMNS = ("word", "name", "mesh", "chebi", "source")
 DISEASE_COLUMNS = ("word", "name", "mesh", "doid", "source")
 NOT_IN_SITEMAP = {"404", "search"}
+
+
+# Rows handed to templates are named tuples: Jinja reads their fields without a failed attribute lookup.
+GeneRow = namedtuple("GeneRow", "m url ncbi")
+ChemicalRow = namedtuple("ChemicalRow", "m url mesh chebi")
+DiseaseRow = namedtuple("DiseaseRow", "m url mesh doid")
+OrganismLink = namedtuple("OrganismLink", "name url mined")
+FigureSummary = namedtuple("FigureSummary", "fig url organisms")
 
 
 def make_environment(templates: Path) -> jinja2.Environment:
@@ -126,16 +135,16 @@ class Renderer:
             "links": [(n, paged_url(first_url, n)) for n in numbers],
         }
 
-    def figure_organisms(self, fig: Figure) -> list[dict]:
+    def figure_organisms(self, fig: Figure) -> list[OrganismLink]:
         out = []
         for name in fig.all_organisms:
             org = self.site.organisms.get(slugify_organism(name))
-            out.append({"name": name, "url": org.url if org else None, "mined": name not in fig.organisms})
+            out.append(OrganismLink(name, org.url if org else None, name not in fig.organisms))
         return out
 
-    def figure_summary(self, figid: str) -> dict:
+    def figure_summary(self, figid: str) -> FigureSummary:
         fig = self.site.figures[figid]
-        return {"fig": fig, "url": figure_url(figid), "organisms": self.figure_organisms(fig)}
+        return FigureSummary(fig, figure_url(figid), self.figure_organisms(fig))
 
     def _context_home(self, page: Page) -> dict:
         site = self.site
@@ -184,17 +193,17 @@ class Renderer:
             "wp_url": links.wikipathways(fig.wpid) if fig.wpid else None,
             "organisms": self.figure_organisms(fig),
             "genes": [
-                {"m": m, "url": m.entrez and site.genes[m.entrez].url, "ncbi": m.entrez and links.ncbi_gene(m.entrez)}
+                GeneRow(m, m.entrez and site.genes[m.entrez].url, m.entrez and links.ncbi_gene(m.entrez))
                 for m in fig.genes
             ],
             "chemicals": [
-                {"m": m, "url": m.mesh and site.chemicals[m.mesh].url, "mesh": m.mesh and links.mesh(m.mesh),
-                 "chebi": m.chebi and links.chebi(m.chebi)}
+                ChemicalRow(m, m.mesh and site.chemicals[m.mesh].url, m.mesh and links.mesh(m.mesh),
+                            m.chebi and links.chebi(m.chebi))
                 for m in fig.chemicals
             ],
             "diseases": [
-                {"m": m, "url": m.key and site.diseases[m.key].url, "mesh": m.mesh and links.mesh(m.mesh),
-                 "doid": m.doid and links.doid(m.doid)}
+                DiseaseRow(m, m.key and site.diseases[m.key].url, m.mesh and links.mesh(m.mesh),
+                           m.doid and links.doid(m.doid))
                 for m in fig.diseases
             ],
             "body_html": render_markdown(fig.body),
