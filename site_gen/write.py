@@ -62,30 +62,39 @@ class SiteWriter:
         self.written = 0
         self.unchanged = 0
         self.paths: set[str] = set()
+        self._made: set[Path] = set()
 
-    def _target(self, out_path: str) -> Path:
+    def claim(self, out_path: str) -> None:
+        """Reserve an output path: refuse one outside the folder or one claimed twice."""
         rel = PurePosixPath(out_path)
         if rel.is_absolute() or ".." in rel.parts or not rel.parts or "\\" in out_path or "\0" in out_path:
             raise SiteError(f"refusing to write outside the output folder: {out_path!r}")
         if out_path in self.paths:
             raise SiteError(f"two outputs claim {out_path!r}")
         self.paths.add(out_path)
-        return self.staging.joinpath(*rel.parts)
 
     def write(self, out_path: str, data: str | bytes) -> None:
+        self.claim(out_path)
+        self.put(out_path, data)
+
+    def put(self, out_path: str, data: str | bytes) -> None:
+        """Write a claimed path (workers call this after the parent claimed every path)."""
         if isinstance(data, str):
             data = data.encode("utf-8")
-        target = self._target(out_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        parts = PurePosixPath(out_path).parts
+        target = self.staging.joinpath(*parts)
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
         if self.previous is not None:
-            old = self.previous.joinpath(*PurePosixPath(out_path).parts)
+            old = self.previous.joinpath(*parts)
             try:
-                if old.is_file() and not old.is_symlink() and old.stat().st_size == len(data) and old.read_bytes() == data:
+                if old.stat().st_size == len(data) and not old.is_symlink() and old.read_bytes() == data:
                     os.link(old, target)
                     self.unchanged += 1
                     return
             except OSError:
-                pass  # fall through and write it afresh
+                pass  # not there, or not readable: write it afresh
         target.write_bytes(data)
         self.written += 1
 

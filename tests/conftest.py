@@ -21,8 +21,8 @@ def make_settings(source: Path, output: Path, **overrides) -> Settings:
     return Settings(source=str(source), output=str(output), **values)
 
 
-def run_build(source: Path, output: Path, strict: bool = False, **overrides):
-    return build(make_settings(source, output, **overrides), REPO, strict=strict)
+def run_build(source: Path, output: Path, strict: bool = False, force: bool = False, jobs: int = 1, **overrides):
+    return build(make_settings(source, output, **overrides), REPO, strict=strict, force=force, jobs=jobs)
 
 
 def write_files(root: Path, files: dict[str, str | bytes]) -> Path:

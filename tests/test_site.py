@@ -235,9 +235,26 @@ def test_rebuild_writes_only_changed_files(tmp_path):
     first = run_build(source, tmp_path / "out")
     page = site_file(tmp_path / "out", "/figures/PMC100003__mb2410470011.html")
     inode = page.stat().st_ino
-    second = run_build(source, tmp_path / "out")
+    second = run_build(source, tmp_path / "out", force=True)
     assert second.written == 0 and second.unchanged == first.written
     assert page.stat().st_ino == inode
+
+
+def test_rebuild_with_nothing_changed_does_nothing_until_an_input_changes(tmp_path, caplog):
+    source = copy_full_source(tmp_path / "src")
+    write_files(source, {"bad.md": "---\nfigid: PMC1__bad\nfigtitle: [1\n---\n"})
+    first = run_build(source, tmp_path / "out")
+    assert not first.up_to_date and len(first.problems) == 1
+    again = run_build(source, tmp_path / "out")
+    assert again.up_to_date and again.site is None
+    assert [str(p) for p in again.problems] == [str(p) for p in first.problems]  # still reported
+    record = source / "seeds/000_a4da0ecd03bde010.txt"
+    record.write_text(record.read_text().replace("figtitle: HBV", "figtitle: Edited HBV"))
+    edited = run_build(source, tmp_path / "out")
+    assert not edited.up_to_date and 0 < edited.written < first.written
+    assert "Edited HBV" in site_file(tmp_path / "out", "/figures/PMC7988944__13027_2021_359_Fig6_HTML.html").read_text()
+    shutil.rmtree(tmp_path / "out")
+    assert not run_build(source, tmp_path / "out").up_to_date  # a missing site is rebuilt
 
 
 def test_failed_build_leaves_previous_site_untouched(tmp_path):
@@ -252,7 +269,7 @@ def test_failed_build_leaves_previous_site_untouched(tmp_path):
         run_build(source, tmp_path / "out", templates=str(templates))
     after = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
     assert after == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == [".out.state"]  # no staging left
 
 
 def test_sitemap_index_splits_into_chunks(tmp_path):

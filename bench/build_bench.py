@@ -1,0 +1,116 @@
+"""Build benchmarks: cold build, rebuild with nothing changed, rebuild after one record changed.
+
+    python -m bench.build_bench --figures 1000 10000 [--jobs 2] [--work bench/out]
+
+For each size it writes a generated corpus (bench/corpus.py), builds it with `site-gen build` in a
+child process and prints wall time, pages per second and the peak memory of the whole process tree
+(sampled from /proc), then the same for a rebuild with nothing changed and one after one record
+changed.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from bench.corpus import write_corpus
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident memory (bytes) of a process and all its descendants."""
+    total, todo = 0, [pid]
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+    return total
+
+
+def timed_build(source: Path, output: Path, jobs: int) -> tuple[float, int, str]:
+    """(wall seconds, peak tree RSS in bytes, last log line) of one `site-gen build`."""
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+    cmd = [sys.executable, "-m", "site_gen", "build", "--source", str(source), "--output", str(output),
+           "--jobs", str(jobs), "-v"]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = proc.communicate()
+    done.set()
+    sampler.join()
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"build failed:\n{out}")
+    lines = [line for line in out.splitlines() if line.strip()]
+    stages = " ".join(f"{line.split()[0]}={line.split()[1]}" for line in lines
+                      if len(line.split()) == 3 and line.split()[2] == "s")
+    return wall, peak, f"{stages}\n    {lines[-1] if lines else ''}"
+
+
+def count_pages(output: Path) -> int:
+    return sum(1 for _ in output.rglob("*.html"))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--figures", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--work", type=Path, default=REPO / "bench" / "out")
+    args = parser.parse_args(argv)
+    for n in args.figures:
+        source, output = args.work / f"corpus-{n}", args.work / f"site-{n}"
+        if not (source / ".complete").exists():
+            write_corpus(source, n)
+            (source / ".complete").write_text("")
+        if output.exists():
+            subprocess.run(["rm", "-rf", str(output)], check=True)
+        print(f"== {n:,} figures, {args.jobs} jobs")
+        wall, peak, detail = timed_build(source, output, args.jobs)
+        pages = count_pages(output)
+        print(f"cold build      {wall:7.1f} s  {pages / wall:8.0f} pages/s  peak {peak / 2**20:6.0f} MB  ({pages:,} pages)")
+        print(f"    {detail}")
+        wall, peak, detail = timed_build(source, output, args.jobs)
+        print(f"no change       {wall:7.1f} s  peak {peak / 2**20:6.0f} MB")
+        print(f"    {detail}")
+        record = sorted((source / "figures").iterdir())[n // 2]
+        text = record.read_text(encoding="utf-8")
+        record.write_text(text.replace("figtitle: ", "figtitle: Edited ", 1), encoding="utf-8")
+        try:
+            wall, peak, detail = timed_build(source, output, args.jobs)
+        finally:
+            record.write_text(text, encoding="utf-8")
+        print(f"one record      {wall:7.1f} s  peak {peak / 2**20:6.0f} MB")
+        print(f"    {detail}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

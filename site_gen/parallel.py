@@ -1,0 +1,35 @@
+"""Work spread over processes.
+
+Workers are forked after the parent has built what they need, so they inherit it instead of having
+it pickled to them; each returns only small results. With one job everything runs in this process.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+_shared = None  # what the running `run_shares` hands to its workers
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _call(func, index: int, jobs: int):
+    return func(_shared, index, jobs)
+
+
+def run_shares(func, shared, jobs: int) -> list:
+    """[func(shared, i, jobs) for i in range(jobs)], each call in its own forked process."""
+    global _shared
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [func(shared, 0, 1)]
+    _shared = shared
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            return pool.starmap(_call, [(func, i, jobs) for i in range(jobs)])
+    finally:
+        _shared = None
