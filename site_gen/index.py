@@ -153,6 +153,7 @@ class Site:
     figure_ids: tuple[str, ...] = ()
     tallies: dict = field(default_factory=dict)  # kind → Tally, kept so an edit can update the index
     organism_info: dict = field(default_factory=dict)  # slug → OrganismInfo from the organism files
+    redirect_problems: list = field(default_factory=list)  # from the last plan_redirects
 
     @property
     def genes(self) -> dict[str, Gene]:
@@ -396,14 +397,16 @@ def build_site(settings: Settings, build_date: str, figures: list[Figure], infos
         for tally in site.tallies.values():
             tally.apply(fig, +1)
     refresh_entities(site, {kind: set(tally.figids) for kind, tally in site.tallies.items()})
-    site.redirects = plan_redirects(site, problems)
+    site.redirects = plan_redirects(site, site.redirect_problems)
+    problems += site.redirect_problems
     return site
 
 
 def update_site(site: Site, removed: list[Figure], added: list[Figure], problems: list[Problem]) -> dict[str, set[str]]:
     """Apply an edit (figures gone, figures new or changed) to a built Site; the entity keys it touched.
 
-    The caller makes sure no added figure takes a figid another file already holds.
+    The caller makes sure no added figure takes a figid another file already holds. Problems of the
+    added figures go to `problems`; those of the redirects to `site.redirect_problems`.
     """
     touched: dict[str, set[str]] = {kind: set() for kind in ENTITY_SECTIONS}
     figures = dict(site.figures)
@@ -418,5 +421,6 @@ def update_site(site: Site, removed: list[Figure], added: list[Figure], problems
     check_organism_names(added, problems)
     site.figures = {f.figid: f for f in sorted(figures.values(), key=lambda f: f.sort_key)}
     refresh_entities(site, touched)
-    site.redirects = plan_redirects(site, problems)
+    site.redirect_problems = []
+    site.redirects = plan_redirects(site, site.redirect_problems)
     return touched

@@ -356,27 +356,44 @@ def render_figure_data(site: Site, fig: Figure) -> dict[str, str]:
     return out
 
 
-def render_catalogue_jsonl(site: Site) -> str:
-    return "".join(json.dumps(figure_record(site, f), ensure_ascii=False, separators=(",", ":")) + "\n"
-                   for f in site.figures.values())
+def _per_figure(site: Site, make, memo: dict | None) -> list[str]:
+    """make(site, fig) for every figure, newest first; `memo` keeps texts of figures that did not change."""
+    if memo is None:
+        return [make(site, fig) for fig in site.figures.values()]
+    out = []
+    for figid, fig in site.figures.items():
+        cached = memo.get(figid)
+        if cached is None or cached[0] is not fig:
+            cached = memo[figid] = (fig, make(site, fig))
+        out.append(cached[1])
+    return out
 
 
-def render_search_index(site: Site) -> str:
+def catalogue_line(site: Site, fig: Figure) -> str:
+    return json.dumps(figure_record(site, fig), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def search_entry(site: Site, fig: Figure) -> str:
+    entry = {
+        "id": fig.figid,
+        "t": fig.title,
+        "y": fig.year,
+        "o": list(fig.all_organisms),
+        "g": sorted({m.symbol or m.match or m.word for m in fig.genes}),
+        "c": sorted({m.name or m.word for m in fig.chemicals} | {m.name or m.word for m in fig.diseases}),
+        "k": list(fig.keywords or fig.mention_keywords)[:40],
+        "a": [a.rsplit("/", 1)[-1] for a in fig.aliases] + [x for x in (fig.pmcid, fig.doi) if x],
+    }
+    return json.dumps(entry, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def render_catalogue_jsonl(site: Site, memo: dict | None = None) -> str:
+    return "".join(_per_figure(site, catalogue_line, memo))
+
+
+def render_search_index(site: Site, memo: dict | None = None) -> str:
     """The data the search page loads: one compact entry per figure."""
-    entries = []
-    for fig in site.figures.values():
-        entries.append({
-            "id": fig.figid,
-            "t": fig.title,
-            "y": fig.year,
-            "o": list(fig.all_organisms),
-            "g": sorted({m.symbol or m.match or m.word for m in fig.genes}),
-            "c": sorted({m.name or m.word for m in fig.chemicals} | {m.name or m.word for m in fig.diseases}),
-            "k": list(fig.keywords or fig.mention_keywords)[:40],
-            "a": [a.rsplit("/", 1)[-1] for a in fig.aliases] + [x for x in (fig.pmcid, fig.doi) if x],
-        })
-    text = json.dumps(entries, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c") + "\n"
+    return "[" + ",".join(_per_figure(site, search_entry, memo)) + "]\n"
 
 
 def render_robots(site: Site) -> str:

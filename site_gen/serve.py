@@ -1,8 +1,10 @@
 """Local preview: build, serve the output as Netlify would, rebuild on change, reload the browser."""
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
+import os
 import mimetypes
 import threading
 import time
@@ -10,14 +12,34 @@ import webbrowser
 from pathlib import Path
 from urllib.parse import unquote
 
-from site_gen.build import build
+import jinja2
+import jinja2.meta
+
+from site_gen.build import build, fingerprint_assets
 from site_gen.errors import Problem, SiteError
-from site_gen.index import out_path_for
+from site_gen.index import Page, out_path_for, update_site
+from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, load_record
+from site_gen.model import Figure
+from site_gen.render import (Renderer, figure_downloads, make_environment, render_catalogue_jsonl,
+                             render_figure_data, render_redirects_file, render_search_index, render_sitemaps)
 from site_gen.settings import Settings
 
 log = logging.getLogger(__name__)
 
 HTML_TYPE = "text/html; charset=utf-8"
+
+
+class _NeedsFullBuild(Exception):
+    """An edit the incremental path does not handle (a figid moving between files, say)."""
+
+
+def _replace(output: Path, out_path: str, text: str) -> None:
+    """Write one file of the served site so a request never sees it half-written."""
+    target = output / out_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(text.encode("utf-8"))
+    os.replace(tmp, target)
 
 
 def read_redirect_rules(output: Path) -> dict[str, tuple[str, int]]:
@@ -48,35 +70,287 @@ def safe_path(output: Path, url_path: str) -> Path | None:
     return resolved if resolved == output or resolved.is_relative_to(output) else None
 
 
-class Preview:
-    """The served site: the output folder, its redirect rules, and the state of the last build."""
+def _file_state(folder: Path, suffixes: tuple[str, ...] | None = None) -> dict[Path, tuple[int, int]]:
+    state = {}
+    if folder.is_dir():
+        for here, dirs, files in os.walk(folder):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in files:
+                if suffixes is None or name.endswith(suffixes):
+                    path = Path(here, name)
+                    try:
+                        st = path.stat()
+                    except OSError:
+                        continue
+                    state[path] = (st.st_size, st.st_mtime_ns)
+    return state
 
-    def __init__(self, settings: Settings, root: Path):
+
+def _changed(before: dict, after: dict) -> set[Path]:
+    return {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+
+
+def template_users(env: jinja2.Environment, templates: Path) -> dict[str, set[str]]:
+    """template name → every template it extends, includes or imports, itself included."""
+    direct: dict[str, set[str]] = {}
+    for path in templates.glob("*.html"):
+        try:
+            ast = env.parse(path.read_text(encoding="utf-8"))
+            direct[path.name] = {t for t in jinja2.meta.find_referenced_templates(ast) if t}
+        except (jinja2.TemplateSyntaxError, OSError):
+            direct[path.name] = set()
+    closure = {}
+    for name in direct:
+        seen, todo = {name}, [name]
+        while todo:
+            for dep in direct.get(todo.pop(), ()):
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
+        closure[name] = seen
+    return closure
+
+
+class Preview:
+    """The served site: the output folder, the Site it was built from, and the state of the last build.
+
+    A change to records re-parses only those files and re-renders only the pages they touch (their
+    figure pages, the pages of every entity they mention before and after the edit, the overviews,
+    the home page, sitemaps and search data); a template change re-renders the pages that use it.
+    A change to settings, organism files or static assets, or any failure, falls back to a full build.
+    """
+
+    def __init__(self, settings: Settings, root: Path, jobs: int | None = None):
         self.settings = settings
         self.root = root
+        self.jobs = jobs
         self.output = settings.resolve(root, "output")
+        self.source = settings.resolve(root, "source")
+        self.templates = settings.resolve(root, "templates")
+        self.static = settings.resolve(root, "static")
+        self.config = root / "pyproject.toml"
         self.error: str | None = None
-        self.problems: list[Problem] = []
+        self.file_problems: dict[str, list[Problem]] = {}
+        self.site = None
         self.rules: dict[str, tuple[str, int]] = {}
         self.lock = threading.Lock()
+        self.memo: dict = {"catalogue": {}, "search": {}}
+        self.state: dict = {}
 
-    def rebuild(self) -> None:
+    @property
+    def problems(self) -> list[Problem]:
+        extra = self.site.redirect_problems if self.site is not None else []
+        return [p for ps in self.file_problems.values() for p in ps] + list(extra)
+
+    def _snapshot(self) -> dict:
+        return {
+            "source": _file_state(self.source),
+            "templates": _file_state(self.templates),
+            "static": _file_state(self.static),
+            "config": _file_state(self.config.parent, ("pyproject.toml",)) if self.config.exists() else {},
+        }
+
+    # --- full build ---------------------------------------------------------------------------
+    def full_build(self) -> None:
         start = time.perf_counter()
+        self.state = self._snapshot()
+        try:
+            result = build(self.settings, self.root, jobs=self.jobs, force=True)
+        except SiteError as exc:
+            self._fail(str(exc))
+            return
+        except Exception as exc:  # keep serving whatever goes wrong; say what it was
+            log.exception("build failed")
+            self._fail(f"{type(exc).__name__}: {exc}")
+            return
+        self.site = result.site
+        self.file_problems = {}
+        for problem in result.problems:
+            if problem not in self.site.redirect_problems:
+                self.file_problems.setdefault(problem.src_path, []).append(problem)
+        self.error = None
+        self._setup_renderer()
+        self.memo = {"catalogue": {}, "search": {}}
+        self.rules = read_redirect_rules(self.output)
+        log.info("full build in %.2f s", time.perf_counter() - start)
+
+    def _fail(self, message: str) -> None:
+        self.error = message
+        self.site = None  # the next change builds from scratch
+        log.error("build failed: %s", message)
+
+    def _setup_renderer(self) -> None:
+        assets = fingerprint_assets(self.static)
+        self.env = make_environment(self.templates)
+        self.renderer = Renderer(self.site, self.env, {name: url for name, (_src, url) in assets.items()})
+        self.users = template_users(self.env, self.templates)
+
+    # --- incremental --------------------------------------------------------------------------
+    def on_change(self) -> None:
+        """Called (debounced) by the watcher: work out what changed and rebuild just that."""
         with self.lock:
-            try:
-                result = build(self.settings, self.root)
-            except SiteError as exc:
-                self.error = str(exc)
-                log.error("build failed: %s", exc)
+            start = time.perf_counter()
+            before, after = self.state, self._snapshot()
+            changed = {key: _changed(before.get(key, {}), after[key]) for key in after}
+            if not any(changed.values()):
                 return
-            except Exception as exc:  # keep serving whatever goes wrong; say what it was
-                self.error = f"{type(exc).__name__}: {exc}"
-                log.exception("build failed")
+            if self.site is None or changed["config"] or changed["static"] or any(
+                    self._is_organism_file(p) for p in changed["source"]):
+                self.full_build()
+                return
+            self.state = after
+            try:
+                what = self._apply(changed["source"], changed["templates"])
+            except SiteError as exc:  # the model moved on but its pages were not written: rebuild all next time
+                self._fail(str(exc))
+                return
+            except _NeedsFullBuild as reason:
+                log.info("%s: full build", reason)
+                self.full_build()
+                return
+            except Exception as exc:  # noqa: BLE001 - report it in the page and keep serving
+                log.exception("rebuild failed")
+                self._fail(f"{type(exc).__name__}: {exc}")
                 return
             self.error = None
-            self.problems = result.problems
-            self.rules = read_redirect_rules(self.output)
-        log.info("rebuilt in %.2f s", time.perf_counter() - start)
+            log.info("rebuilt %s in %.3f s", what, time.perf_counter() - start)
+
+    def _is_organism_file(self, path: Path) -> bool:
+        try:
+            rel = path.relative_to(self.source)
+        except ValueError:
+            return False
+        return rel.parts[0] == ORGANISM_FOLDER
+
+    def _apply(self, sources: set[Path], templates: set[Path]) -> str:
+        site = self.site
+        self.env.cache.clear() if self.env.cache is not None else None
+        pages_before = {p.out_path: p for p in site.pages}
+        self._lists_before = (site.figure_ids, dict(site.entity_lists))
+        redirects_before = {r.out_path: r for r in site.redirects}
+        figures_before = dict(site.figures)
+        todo: dict[str, Page] = {}
+        notes = []
+        if sources:
+            changed_figids = self._reparse(sources)
+            notes.append(f"{len(sources)} source file(s)")
+        else:
+            changed_figids = set()
+        if templates:
+            names = {p.name for p in templates}
+            self.users = template_users(self.env, self.templates)
+            for page in site.pages:
+                if self.users.get(page.template, {page.template}) & names:
+                    todo[page.out_path] = page
+            notes.append(", ".join(sorted(names)))
+        # pages of what the edit touched (set by _reparse) and everything that lists figures or entities
+        for page in site.pages:
+            if page.out_path not in pages_before or self._touched(page, changed_figids):
+                todo[page.out_path] = page
+        files: dict[str, str] = {}
+        current = ""
+        try:
+            for page in todo.values():
+                current = page.url
+                files[page.out_path] = self.renderer.render_page(page)
+            redirects_now = {r.out_path: r for r in site.redirects}
+            for out_path, redirect in redirects_now.items():
+                if redirects_before.get(out_path) != redirect or templates and "redirect.html" in {p.name for p in templates}:
+                    current = redirect.from_url
+                    files[out_path] = self.renderer.render_redirect(redirect)
+        except jinja2.TemplateSyntaxError as exc:
+            raise SiteError(f"{exc.filename or exc.name}:{exc.lineno}: template error: {exc.message}") from None
+        except (jinja2.TemplateError, KeyError) as exc:
+            raise SiteError(f"while rendering {current}: template error: {exc}") from None
+        stale = (set(pages_before) - {p.out_path for p in site.pages}) | (set(redirects_before) - set(redirects_now))
+        for figid in changed_figids:
+            old, new = figures_before.get(figid), site.figures.get(figid)
+            old_data = {out_path_for(u) for _l, u in figure_downloads(old)} if old else set()
+            new_data = render_figure_data(site, new) if new else {}
+            files.update({out_path_for(u): text for u, text in new_data.items()})
+            stale |= old_data - {out_path_for(u) for u in new_data}
+        if changed_figids:
+            files["downloads/pfocr-figures.jsonl"] = render_catalogue_jsonl(site, self.memo["catalogue"])
+            files["search.json"] = render_search_index(site, self.memo["search"])
+            files.update(render_sitemaps(site))
+            files["_redirects"] = render_redirects_file(site, self.renderer.base_path)
+        for out_path, text in files.items():
+            _replace(self.output, out_path, text)
+        for out_path in stale - set(files):
+            with contextlib.suppress(FileNotFoundError):
+                (self.output / out_path).unlink()
+        self.rules = read_redirect_rules(self.output)
+        return f"{' and '.join(notes)}: {len(files)} file(s) written, {len(stale - set(files))} removed"
+
+    def _reparse(self, paths: set[Path]) -> set[str]:
+        """Re-read the changed records and sidecar tables and apply them to the Site; the figids touched."""
+        site = self.site
+        files = find_source_files(self.source)
+        by_src = {fig.src_path: fig for fig in site.figures.values()}
+        records: set[Path] = set()
+        for path in paths:
+            if path.suffix == ".tsv":
+                figid = path.name.rsplit("-", 1)[0]
+                fig = site.figures.get(figid)
+                if fig is not None:
+                    records.add(Path(fig.src_path).resolve())
+            else:
+                records.add(path)
+        known = set(files.records)
+        removed, added, problems = [], [], []
+        for path in sorted(records):
+            shown = display_path(path)
+            self.file_problems.pop(shown, None)
+            old = by_src.get(shown)
+            if old is not None:
+                removed.append(old)
+            if path in known:
+                mine: list[Problem] = []
+                record = load_record(path, files.tables, mine)
+                fig = Figure.from_raw(record, mine) if record is not None else None
+                if fig is not None:
+                    holder = site.figures.get(fig.figid)
+                    if holder is not None and holder.src_path != shown:
+                        raise _NeedsFullBuild(f"{shown} takes figid {fig.figid} of {holder.src_path}")
+                    added.append(fig)
+                if mine:
+                    self.file_problems[shown] = mine
+        if removed and any("duplicate figid" in p.message for ps in self.file_problems.values() for p in ps):
+            raise _NeedsFullBuild("a record that lost a duplicate figid may now win")
+        self._touched_keys = update_site(site, removed, added, problems)
+        for problem in problems:
+            self.file_problems.setdefault(problem.src_path, []).append(problem)
+        self._changed_figids = {f.figid for f in removed} | {f.figid for f in added}
+        self._entity_overviews = {kind for kind, keys in self._touched_keys.items() if keys}
+        return self._changed_figids
+
+    def _touched(self, page: Page, figids: set[str]) -> bool:
+        """Does an edit of these figures change this page?"""
+        if not figids:
+            return False
+        kind, site = page.kind, self.site
+        if kind == "figure":
+            return page.key in figids
+        if kind in ("home", "downloads"):
+            return True
+        old_ids, old_lists = self._lists_before
+        if kind == "figure-overview":
+            now = site.page_slice(site.figure_ids, page.number)
+            return now != site.page_slice(old_ids, page.number) or not figids.isdisjoint(now)
+        if kind == "organism-overview":
+            return bool(self._touched_keys["organism"])
+        if kind.endswith("-overview"):
+            entity_kind = page.key
+            return site.page_slice(site.entity_lists[entity_kind], page.number) != site.page_slice(
+                old_lists.get(entity_kind, ()), page.number)
+        if kind in self._touched_keys:
+            return page.key in self._touched_keys[kind]
+        return False
+
+    def rebuild(self) -> None:
+        """Build everything from scratch (used at start)."""
+        with self.lock:
+            self.full_build()
 
     # --- WSGI ---------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -154,13 +428,13 @@ def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 800
         open_browser: bool = False, jobs: int | None = None) -> int:
     from livereload import Server
 
-    preview = Preview(settings, root)
+    preview = Preview(settings, root, jobs)
     preview.rebuild()
     server = Server(preview)
     watched = [settings.resolve(root, name) for name in ("source", "templates", "static")]
     config = root / "pyproject.toml"
     for path in watched + ([config] if config.exists() else []):
-        server.watch(str(path), preview.rebuild, delay=0.2)
+        server.watch(str(path), preview.on_change, delay=0.2)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, [f"http://{host}:{port}/"]).start()
     log.info("serving %s on http://%s:%d/ (Ctrl-C stops)", settings.output, host, port)

@@ -1,0 +1,105 @@
+"""The preview's incremental rebuild writes exactly what a full build of the same input writes."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from site_gen.build import build
+from site_gen.serve import Preview
+from tests.conftest import EPOCH, REPO, copy_full_source, make_settings, minimal_record, write_files
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def preview(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.chdir(tmp_path)
+    source = copy_full_source(tmp_path / "src")
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    settings = make_settings(source, tmp_path / "out", templates=str(templates))
+    live = Preview(settings, REPO, jobs=1)
+    live.rebuild()
+    assert live.error is None
+    return live
+
+
+def assert_same_as_full_build(live: Preview, tmp_path: Path):
+    settings = make_settings(live.source, tmp_path / "fresh", templates=str(live.templates))
+    full = build(settings, REPO, jobs=1, force=True)
+    got, want = snapshot(live.output), snapshot(tmp_path / "fresh")
+    assert sorted(got) == sorted(want)
+    assert [k for k in want if got[k] != want[k]] == []
+    assert sorted(map(str, live.problems)) == sorted(map(str, full.problems))
+
+
+def test_edit_add_delete_records_and_tables(preview, tmp_path):
+    source = preview.source
+    seed = source / "seeds/003_00dc568588f0f9ad.txt"
+    seed.write_text(seed.read_text().replace("figtitle: Advances", "figtitle: Edited advances"))
+    preview.on_change()
+    assert preview.error is None
+    assert_same_as_full_build(preview, tmp_path)
+
+    # a new figure that mentions a gene nobody mentioned, and one more figure for a known gene
+    write_files(source, {"new.md": minimal_record(
+        "PMC77__new", genes="\n- {word: NEWG, symbol: NEWG, entrez: '999999'}\n- {word: STAT3, symbol: STAT3, entrez: '6774'}")})
+    preview.on_change()
+    assert (preview.output / "genes").exists() and "999999" in preview.site.genes
+    assert_same_as_full_build(preview, tmp_path)
+
+    # a sidecar table edited: genes of that figure change
+    table = source / "_data/PMC10030845__fimmu-14-1150879-g001-genes.tsv"
+    lines = table.read_text().splitlines()
+    table.write_text("\n".join(lines[:1] + lines[3:]) + "\n")
+    preview.on_change()
+    assert_same_as_full_build(preview, tmp_path)
+
+    # the new record deleted: its gene goes away with it
+    (source / "new.md").unlink()
+    preview.on_change()
+    assert "999999" not in preview.site.genes
+    assert_same_as_full_build(preview, tmp_path)
+
+
+def test_template_edit_rerenders_only_its_pages(preview, tmp_path):
+    before = snapshot(preview.output)
+    chemical = preview.templates / "chemical.html"
+    chemical.write_text(chemical.read_text().replace("{% block header %}", "{% block header %}<p>Edited chemical</p>"))
+    preview.on_change()
+    after = snapshot(preview.output)
+    changed = {k for k in after if after[k] != before.get(k)}
+    assert changed and all(k.startswith("chemicals/_/") for k in changed)
+    assert_same_as_full_build(preview, tmp_path)
+
+
+def test_broken_record_then_fixed(preview, tmp_path):
+    seed = preview.source / "seeds/003_00dc568588f0f9ad.txt"
+    good = seed.read_text()
+    seed.write_text(good.replace("figtitle:", "figtitle: [unclosed", 1))
+    preview.on_change()
+    assert any("invalid YAML" in str(p) for p in preview.problems)
+    assert_same_as_full_build(preview, tmp_path)
+    seed.write_text(good)
+    preview.on_change()
+    assert not any("invalid YAML" in str(p) for p in preview.problems)
+    assert_same_as_full_build(preview, tmp_path)
+
+
+def test_template_error_is_shown_then_recovers(preview, tmp_path):
+    figure = preview.templates / "figure.html"
+    good = figure.read_text()
+    figure.write_text(good.replace("{% block main %}", "{% block main %}{{ oops( }}", 1))
+    seed = preview.source / "seeds/003_00dc568588f0f9ad.txt"
+    seed.write_text(seed.read_text().replace("figtitle: Advances", "figtitle: Edited advances"))
+    preview.on_change()
+    assert preview.error and "figure.html" in preview.error and "template error" in preview.error
+    figure.write_text(good)
+    preview.on_change()
+    assert preview.error is None
+    assert_same_as_full_build(preview, tmp_path)
