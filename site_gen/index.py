@@ -1,11 +1,14 @@
 """Stage 3, index: [Figure] → Site. Entities, slugs, URLs, redirects and collisions, made once."""
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import zlib
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from site_gen.errors import Problem
 from site_gen.load import find_field_line
@@ -40,22 +43,20 @@ def paged_url(first_url: str, number: int) -> str:
 
 
 def shard_of(file_name: str) -> str:
-    """Two hex digits of the 32-bit FNV-1a hash of a file name's UTF-8 bytes.
+    """Two hex digits of the CRC-32 of a file name's UTF-8 bytes (the low byte).
 
     The Netlify edge function in `netlify/edge-functions/shards.js` computes the same value, so that
     `/figures/<figid>.html` is served from `figures/_/<shard>/<figid>.html`.
     """
-    h = 0x811C9DC5
-    for byte in file_name.encode("utf-8"):
-        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return f"{h & 0xFF:02x}"
+    return f"{zlib.crc32(file_name.encode('utf-8')) & 0xFF:02x}"
 
 
 def is_shardable(name: str) -> bool:
     """Every file of a section folder except its overview pages lives in a shard folder."""
-    return name != "index.html" and not re.fullmatch(r"page-\d+\.html", name)
+    return name != "index.html" and not (name.startswith("page-") and name[5:-5].isdigit() and name.endswith(".html"))
 
 
+@functools.lru_cache(maxsize=1 << 20)
 def out_path_for(url: str) -> str:
     """Where a URL's file lives under the output folder.
 
@@ -125,9 +126,8 @@ class Redirect:
         return out_path_for(self.from_url)
 
 
-@dataclass(frozen=True)
-class Page:
-    """One HTML page of the site: what to render, and where it goes."""
+class Page(NamedTuple):
+    """One HTML page of the site: what to render, and where it goes (a named tuple: there are many)."""
 
     url: str
     template: str
@@ -338,7 +338,7 @@ def _alias_line(src_path: str) -> int:
 
 def plan_redirects(site: Site, problems: list[Problem]) -> tuple[Redirect, ...]:
     """Redirects from every alias; one that would land on a page or on another figure's alias is reported."""
-    taken = {p.out_path: f"the page {p.url}" for p in site.pages}
+    taken = {p.out_path: f"the page {p.url}" for p in site.pages if p.url.startswith("/figures/")}  # aliases live there
     for fig in site.figures.values():
         taken[out_path_for(figure_url(fig.figid))] = f"the figure page of {fig.src_path}"
     redirects: dict[str, Redirect] = {}
@@ -373,14 +373,22 @@ def refresh_entities(site: Site, touched: dict[str, set[str]]) -> None:
     """Remake the entities whose keys were touched, drop those no figure mentions any more, re-plan pages."""
     rank = {figid: i for i, figid in enumerate(site.figures)}
     for kind, keys in touched.items():
-        tally, table = site.tallies[kind], dict(site.entity_tables[kind])
+        if not keys:
+            site.entity_lists.setdefault(kind, tuple(site.entity_tables[kind].values()))
+            continue
+        tally, table = site.tallies[kind], site.entity_tables[kind]
+        reorder = False
         for key in keys:
+            old = table.get(key)
             if key in tally.figids:
-                table[key] = _make_entity(kind, key, tally, rank, site.organism_info)
-            else:
-                table.pop(key, None)
-        site.entity_tables[kind] = dict(sorted(table.items(), key=lambda kv: ENTITY_ORDER[kind](kv[1])))
-    site.entity_lists = {kind: tuple(table.values()) for kind, table in site.entity_tables.items()}
+                entity = _make_entity(kind, key, tally, rank, site.organism_info)
+                reorder = reorder or old is None or old.name != entity.name
+                table[key] = entity
+            elif old is not None:
+                del table[key]
+        if reorder:  # an entity came, or changed its name: A-Z order again
+            site.entity_tables[kind] = dict(sorted(table.items(), key=lambda kv: ENTITY_ORDER[kind](kv[1])))
+        site.entity_lists[kind] = tuple(site.entity_tables[kind].values())
     site.figure_ids = tuple(site.figures)
     site.pages = plan_pages(site)
 

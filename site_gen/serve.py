@@ -86,6 +86,13 @@ def _file_state(folder: Path, suffixes: tuple[str, ...] | None = None) -> dict[P
     return state
 
 
+def _stat(path: Path):
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
 def _changed(before: dict, after: dict) -> set[Path]:
     return {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
 
@@ -147,7 +154,7 @@ class Preview:
             "source": _file_state(self.source),
             "templates": _file_state(self.templates),
             "static": _file_state(self.static),
-            "config": _file_state(self.config.parent, ("pyproject.toml",)) if self.config.exists() else {},
+            "config": {self.config: (st.st_size, st.st_mtime_ns)} if (st := _stat(self.config)) else {},
         }
 
     # --- full build ---------------------------------------------------------------------------
@@ -171,6 +178,8 @@ class Preview:
         self.error = None
         self._setup_renderer()
         self.memo = {"catalogue": {}, "search": {}}
+        render_catalogue_jsonl(self.site, self.memo["catalogue"])  # so that an edit re-renders only its line
+        render_search_index(self.site, self.memo["search"])
         self.rules = read_redirect_rules(self.output)
         log.info("full build in %.2f s", time.perf_counter() - start)
 
@@ -186,34 +195,42 @@ class Preview:
         self.users = template_users(self.env, self.templates)
 
     # --- incremental --------------------------------------------------------------------------
-    def on_change(self) -> None:
-        """Called (debounced) by the watcher: work out what changed and rebuild just that."""
+    def on_change(self) -> bool:
+        """Work out what changed since the last build and rebuild just that; False if nothing did."""
         with self.lock:
             start = time.perf_counter()
             before, after = self.state, self._snapshot()
             changed = {key: _changed(before.get(key, {}), after[key]) for key in after}
             if not any(changed.values()):
-                return
+                return False
             if self.site is None or changed["config"] or changed["static"] or any(
                     self._is_organism_file(p) for p in changed["source"]):
                 self.full_build()
-                return
+                return True
             self.state = after
             try:
                 what = self._apply(changed["source"], changed["templates"])
             except SiteError as exc:  # the model moved on but its pages were not written: rebuild all next time
                 self._fail(str(exc))
-                return
+                return True
             except _NeedsFullBuild as reason:
                 log.info("%s: full build", reason)
                 self.full_build()
-                return
+                return True
             except Exception as exc:  # noqa: BLE001 - report it in the page and keep serving
                 log.exception("rebuild failed")
                 self._fail(f"{type(exc).__name__}: {exc}")
-                return
+                return True
             self.error = None
             log.info("rebuilt %s in %.3f s", what, time.perf_counter() - start)
+            return True
+
+    def changed(self) -> None:
+        """Rebuild what changed, then tell every connected browser to reload (on the server's loop)."""
+        from livereload.handlers import LiveReloadHandler
+
+        if self.on_change():
+            LiveReloadHandler.reload_waiters()
 
     def _is_organism_file(self, path: Path) -> bool:
         try:
@@ -424,22 +441,35 @@ class Preview:
         return body.replace(b"<body>", b"<body>" + banner.encode(), 1)
 
 
+def _watch(preview: Preview, loop, stop: threading.Event) -> None:
+    """Wait for file system events (inotify, through watchfiles) and hand them to the server's loop."""
+    from watchfiles import watch
+
+    paths = [p for p in (preview.source, preview.templates, preview.static, preview.config) if p.exists()]
+    for _changes in watch(*paths, debounce=50, step=20, stop_event=stop, raise_interrupt=False):
+        loop.add_callback(preview.changed)
+
+
 def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 8000,
         open_browser: bool = False, jobs: int | None = None) -> int:
     from livereload import Server
+    from tornado.ioloop import IOLoop
 
     preview = Preview(settings, root, jobs)
     preview.rebuild()
     server = Server(preview)
-    watched = [settings.resolve(root, name) for name in ("source", "templates", "static")]
-    config = root / "pyproject.toml"
-    for path in watched + ([config] if config.exists() else []):
-        server.watch(str(path), preview.on_change, delay=0.2)
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(preview, IOLoop.instance(), stop), daemon=True)
+    watcher.start()
     if open_browser:
         threading.Timer(1.0, webbrowser.open, [f"http://{host}:{port}/"]).start()
     log.info("serving %s on http://%s:%d/ (Ctrl-C stops)", settings.output, host, port)
     try:
         server.serve(host=host, port=port, restart_delay=0, debug=False)
     except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
         log.info("stopped")
     return 0

@@ -115,3 +115,70 @@ def test_broken_record_shows_its_problem_and_recovers(server):
     assert f"{SEED}:" in body and "invalid YAML" in body
     seed.write_text(good)
     wait_for(lambda: "input problem(s)" not in fetch(port, "/")[2] and fetch(port, FIGURE)[0] == 200)
+
+
+def test_livereload_handshake_then_reload_after_an_edit(server):
+    """The browser side of the protocol: hello, info, then a reload message once a record changes."""
+    import asyncio
+    import json
+
+    from tornado.websocket import websocket_connect
+
+    port, source, _out = server
+
+    async def talk():
+        ws = await websocket_connect(f"ws://127.0.0.1:{port}/livereload")
+        await ws.write_message(json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}))
+        hello = json.loads(await asyncio.wait_for(ws.read_message(), 10))
+        await ws.write_message(json.dumps({"command": "info", "url": f"http://127.0.0.1:{port}/", "plugins": {}}))
+        await asyncio.sleep(0.5)
+        seed = source / SEED
+        seed.write_text(seed.read_text().replace(TITLE_LINE, "figtitle: Reloaded title"))
+        reload = json.loads(await asyncio.wait_for(ws.read_message(), 20))
+        ws.close()
+        return hello, reload
+
+    hello, reload = asyncio.run(talk())
+    assert hello["command"] == "hello" and "http://livereload.com/protocols/official-7" in hello["protocols"]
+    assert reload["command"] == "reload"
+    assert "Reloaded title" in fetch(port, FIGURE)[2]  # the page was rebuilt before the reload was sent
+
+
+def test_added_and_deleted_records_update_gene_pages(server):
+    port, source, _out = server
+    (source / "new.md").write_text(
+        "---\nfigid: PMC42__new\nfigtitle: A figure added while serving\npmcid: PMC42\nfilename: f.jpg\n"
+        "year: '2024'\norganisms: Homo sapiens\ngenes:\n- {word: STAT3, symbol: STAT3, entrez: '6774'}\n"
+        "- {word: ZZZ1, symbol: ZZZ1, entrez: '987654'}\n---\n")
+    wait_for(lambda: fetch(port, "/genes/987654.html")[0] == 200)
+    assert "A figure added while serving" in fetch(port, "/genes/6774.html")[2]
+    assert fetch(port, "/figures/PMC42__new.html")[0] == 200
+    (source / "new.md").unlink()
+    wait_for(lambda: fetch(port, "/genes/987654.html")[0] == 404)
+    assert "A figure added while serving" not in fetch(port, "/genes/6774.html")[2]
+    assert fetch(port, "/figures/PMC42__new.html")[0] == 404
+
+
+def test_ctrl_c_stops_the_server_cleanly(tmp_path):
+    import signal
+
+    port = free_port()
+    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
+    proc = subprocess.Popen([sys.executable, "-m", "site_gen", "serve", "--config", str(tmp_path / "none.toml"),
+                             "--source", str(SEEDS), "--output", str(tmp_path / "out"), "--port", str(port),
+                             "--templates", str(REPO / "templates"), "--static", str(REPO / "static")],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        def up():
+            try:
+                return fetch(port, "/")[0] == 200
+            except OSError:
+                return False
+        wait_for(up)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+        assert b"stopped" in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
