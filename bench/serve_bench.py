@@ -23,10 +23,11 @@ from site_gen.settings import Settings
 REPO = Path(__file__).resolve().parent.parent
 
 
-def timed(label: str, preview: Preview, change) -> float:
+def timed(label: str, preview: Preview, change, path: Path) -> float:
+    """Make a change, then time the server's handling of the watcher's event for that path."""
     change()
     start = time.perf_counter()
-    assert preview.on_change(), f"{label}: no change seen"
+    assert preview.on_change({str(path)}), f"{label}: no change seen"
     took = time.perf_counter() - start
     assert preview.error is None, preview.error
     print(f"{label:<34} {took:7.3f} s")
@@ -40,7 +41,7 @@ def main(argv=None) -> int:
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "out")
     args = parser.parse_args(argv)
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
-    source, output = args.work / f"serve-corpus-{args.figures}", args.work / f"serve-site-{args.figures}"
+    source, output = args.work / f"corpus-{args.figures}", args.work / f"serve-site-{args.figures}"
     templates = args.work / "serve-templates"
     if not (source / ".complete").exists():
         write_corpus(source, args.figures)
@@ -61,12 +62,12 @@ def main(argv=None) -> int:
     original = record.read_text(encoding="utf-8")
     try:
         timed("edit one record (title)", preview,
-              lambda: record.write_text(original.replace("figtitle: ", "figtitle: Edited ", 1), encoding="utf-8"))
-        timed("edit it back", preview, lambda: record.write_text(original, encoding="utf-8"))
+              lambda: record.write_text(original.replace("figtitle: ", "figtitle: Edited ", 1), encoding="utf-8"), record)
+        timed("edit it back", preview, lambda: record.write_text(original, encoding="utf-8"), record)
         extra = source / "figures" / "PMC9999999__added.md"
         timed("add a record", preview, lambda: extra.write_text(
-            original.replace(record.stem, "PMC9999999__added"), encoding="utf-8"))
-        timed("delete it", preview, extra.unlink)
+            original.replace(record.stem, "PMC9999999__added"), encoding="utf-8"), extra)
+        timed("delete it", preview, extra.unlink, extra)
     finally:
         record.write_text(original, encoding="utf-8")
     page_templates = sorted(p.name for p in templates.glob("*.html") if p.name not in ("macros.html",))
@@ -74,11 +75,12 @@ def main(argv=None) -> int:
     for name in ("figure.html", "gene.html", "overview.html", "base.html"):
         path = templates / name
         text = path.read_text(encoding="utf-8")
-        took = timed(f"edit template {name}", preview, lambda: path.write_text(text + "\n{# edited #}\n", encoding="utf-8"))
+        took = timed(f"edit template {name}", preview,
+                     lambda: path.write_text(text + "\n{# edited #}\n", encoding="utf-8"), path)
         print(f"{'':<34} budget {budget:.3f} s (cold / {len(page_templates)} templates): "
               f"{'within' if took <= budget else 'OVER'}")
         path.write_text(text, encoding="utf-8")
-        preview.on_change()
+        preview.on_change({str(path)})
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{'server peak memory':<34} {peak:7.0f} MB")
     return 0

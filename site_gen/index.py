@@ -148,7 +148,7 @@ class Site:
     figures: dict[str, Figure]  # figid → Figure, newest first
     entity_tables: dict  # kind → {key → Entity}, each A-Z by name
     redirects: tuple[Redirect, ...] = ()
-    pages: tuple[Page, ...] = ()
+    page_groups: dict = field(default_factory=dict)  # ("figure", figid) | (kind, key) | ("overview", kind) → pages
     entity_lists: dict = field(default_factory=dict)  # kind → its entities as a tuple, for paging
     figure_ids: tuple[str, ...] = ()
     tallies: dict = field(default_factory=dict)  # kind → Tally, kept so an edit can update the index
@@ -173,6 +173,22 @@ class Site:
 
     def entities(self, kind: str) -> dict:
         return self.entity_tables[kind]
+
+    @property
+    def pages(self) -> tuple[Page, ...]:
+        """Every page, in a stable order: fixed pages, figures, then each kind's overview and entities."""
+        groups = self.page_groups
+        out = list(groups["fixed"]) + list(groups[("overview", "figure")])
+        for figid in self.figures:
+            out += groups[("figure", figid)]
+        for kind in ENTITY_SECTIONS:
+            out += groups[("overview", kind)]
+            for key in self.entity_tables[kind]:
+                out += groups[(kind, key)]
+        return tuple(out)
+
+    def figure_pages(self):
+        return (self.page_groups[("figure", figid)][0] for figid in self.figures)
 
     def page_slice(self, items: tuple, number: int) -> tuple:
         size = self.settings.page_size
@@ -310,26 +326,56 @@ def dedupe_figures(figures: list[Figure], problems: list[Problem]) -> dict[str, 
     return {f.figid: f for f in sorted(seen.values(), key=lambda f: f.sort_key)}
 
 
-def plan_pages(site: Site) -> tuple[Page, ...]:
-    pages = [
-        Page("/", "home.html", "home"),
-        Page("/404.html", "404.html", "404"),
-        Page("/search.html", "search.html", "search"),
-        Page("/downloads.html", "downloads.html", "downloads"),
-    ]
-    n = site.page_count(len(site.figures))
-    pages += [Page(paged_url("/figures/", i), "figures.html", "figure-overview", None, i, n) for i in range(1, n + 1)]
-    pages += [Page(figure_url(figid), "figure.html", "figure", figid) for figid in site.figures]
-    for kind, (folder, _title, _noun) in ENTITY_SECTIONS.items():
-        table = site.entities(kind)
-        overview = "organisms.html" if kind == "organism" else "overview.html"
-        n = 1 if kind == "organism" else site.page_count(len(table))
-        pages += [Page(paged_url(f"/{folder}/", i), overview, f"{kind}-overview", kind, i, n) for i in range(1, n + 1)]
-        template = "organism.html" if kind == "organism" else f"{kind}.html"
-        for entity in table.values():
-            n = site.page_count(len(entity.figids))
-            pages += [Page(paged_url(entity.url, i), template, kind, entity.key, i, n) for i in range(1, n + 1)]
-    return tuple(pages)
+FIXED_PAGES = (
+    Page("/", "home.html", "home"),
+    Page("/404.html", "404.html", "404"),
+    Page("/search.html", "search.html", "search"),
+    Page("/downloads.html", "downloads.html", "downloads"),
+)
+
+
+def overview_pages(site: Site, kind: str) -> tuple[Page, ...]:
+    if kind == "figure":
+        n = site.page_count(len(site.figures))
+        return tuple(Page(paged_url("/figures/", i), "figures.html", "figure-overview", None, i, n) for i in range(1, n + 1))
+    folder = ENTITY_SECTIONS[kind][0]
+    overview = "organisms.html" if kind == "organism" else "overview.html"
+    n = 1 if kind == "organism" else site.page_count(len(site.entity_tables[kind]))
+    return tuple(Page(paged_url(f"/{folder}/", i), overview, f"{kind}-overview", kind, i, n) for i in range(1, n + 1))
+
+
+def entity_pages(site: Site, entity: Entity) -> tuple[Page, ...]:
+    template = "organism.html" if entity.kind == "organism" else f"{entity.kind}.html"
+    n = site.page_count(len(entity.figids))
+    return tuple(Page(paged_url(entity.url, i), template, entity.kind, entity.key, i, n) for i in range(1, n + 1))
+
+
+def figure_page(figid: str) -> Page:
+    return Page(figure_url(figid), "figure.html", "figure", figid)
+
+
+def plan_pages(site: Site, changed_figids=None, touched: dict | None = None) -> None:
+    """Plan the pages of everything (or, given an edit, of what it changed) into `site.page_groups`."""
+    groups = site.page_groups
+    if changed_figids is None:
+        groups.clear()
+        groups["fixed"] = FIXED_PAGES
+        changed_figids = site.figures.keys()
+        touched = {kind: set(site.entity_tables[kind]) for kind in ENTITY_SECTIONS}
+    for figid in changed_figids:
+        if figid in site.figures:
+            groups[("figure", figid)] = (figure_page(figid),)
+        else:
+            groups.pop(("figure", figid), None)
+    groups[("overview", "figure")] = overview_pages(site, "figure")
+    for kind, keys in touched.items():
+        table = site.entity_tables[kind]
+        for key in keys:
+            if key in table:
+                groups[(kind, key)] = entity_pages(site, table[key])
+            else:
+                groups.pop((kind, key), None)
+        groups[("overview", kind)] = overview_pages(site, kind)
 
 
 def _alias_line(src_path: str) -> int:
@@ -338,7 +384,8 @@ def _alias_line(src_path: str) -> int:
 
 def plan_redirects(site: Site, problems: list[Problem]) -> tuple[Redirect, ...]:
     """Redirects from every alias; one that would land on a page or on another figure's alias is reported."""
-    taken = {p.out_path: f"the page {p.url}" for p in site.pages if p.url.startswith("/figures/")}  # aliases live there
+    figure_section = list(site.page_groups[("overview", "figure")]) + list(site.figure_pages())  # aliases live there
+    taken = {p.out_path: f"the page {p.url}" for p in figure_section}
     for fig in site.figures.values():
         taken[out_path_for(figure_url(fig.figid))] = f"the figure page of {fig.src_path}"
     redirects: dict[str, Redirect] = {}
@@ -390,7 +437,6 @@ def refresh_entities(site: Site, touched: dict[str, set[str]]) -> None:
             site.entity_tables[kind] = dict(sorted(table.items(), key=lambda kv: ENTITY_ORDER[kind](kv[1])))
         site.entity_lists[kind] = tuple(site.entity_tables[kind].values())
     site.figure_ids = tuple(site.figures)
-    site.pages = plan_pages(site)
 
 
 def build_site(settings: Settings, build_date: str, figures: list[Figure], infos: list[OrganismInfo],
@@ -405,6 +451,7 @@ def build_site(settings: Settings, build_date: str, figures: list[Figure], infos
         for tally in site.tallies.values():
             tally.apply(fig, +1)
     refresh_entities(site, {kind: set(tally.figids) for kind, tally in site.tallies.items()})
+    plan_pages(site)
     site.redirects = plan_redirects(site, site.redirect_problems)
     problems += site.redirect_problems
     return site
@@ -429,6 +476,7 @@ def update_site(site: Site, removed: list[Figure], added: list[Figure], problems
     check_organism_names(added, problems)
     site.figures = {f.figid: f for f in sorted(figures.values(), key=lambda f: f.sort_key)}
     refresh_entities(site, touched)
+    plan_pages(site, {f.figid for f in removed} | {f.figid for f in added}, touched)
     site.redirect_problems = []
     site.redirects = plan_redirects(site, site.redirect_problems)
     return touched

@@ -16,6 +16,7 @@ import jinja2
 import jinja2.meta
 
 from site_gen.build import build, fingerprint_assets
+from site_gen.parallel import default_jobs, run_shares
 from site_gen.errors import Problem, SiteError
 from site_gen.index import Page, out_path_for, update_site
 from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, load_record
@@ -27,6 +28,32 @@ from site_gen.settings import Settings
 log = logging.getLogger(__name__)
 
 HTML_TYPE = "text/html; charset=utf-8"
+
+
+def _template_error(exc: jinja2.TemplateError, current: str) -> SiteError:
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return SiteError(f"{exc.filename or exc.name}:{exc.lineno}: template error: {exc.message}")
+    return SiteError(f"while rendering {current}: template error: {exc}")
+
+
+def _render_pages(renderer: Renderer, pages) -> dict[str, str]:
+    out, current = {}, ""
+    try:
+        for page in pages:
+            current = page.url
+            out[page.out_path] = renderer.render_page(page)
+    except (jinja2.TemplateError, KeyError) as exc:
+        if isinstance(exc, KeyError):
+            raise SiteError(f"while rendering {current}: template error: {exc}") from None
+        raise _template_error(exc, current) from None
+    return out
+
+
+def _preview_share(work, index: int, jobs: int) -> int:
+    renderer, output, pages = work
+    for out_path, text in _render_pages(renderer, pages[index::jobs]).items():
+        _replace(output, out_path, text)
+    return 0
 
 
 class _NeedsFullBuild(Exception):
@@ -195,12 +222,34 @@ class Preview:
         self.users = template_users(self.env, self.templates)
 
     # --- incremental --------------------------------------------------------------------------
-    def on_change(self) -> bool:
-        """Work out what changed since the last build and rebuild just that; False if nothing did."""
+    def _classify(self, paths) -> dict[str, set[Path]]:
+        """Changed paths reported by the file watcher, sorted by what they are; editor droppings ignored."""
+        changed: dict[str, set[Path]] = {"source": set(), "templates": set(), "static": set(), "config": set()}
+        for raw in paths:
+            path = Path(raw)
+            if path == self.config:
+                changed["config"].add(path)
+            elif path.is_relative_to(self.templates) and path.suffix == ".html":
+                changed["templates"].add(path)
+            elif path.is_relative_to(self.static) and not path.name.startswith("."):
+                changed["static"].add(path)
+            elif path.is_relative_to(self.source) and path.suffix in (".md", ".txt", ".tsv") \
+                    and not any(part.startswith(".") for part in path.relative_to(self.source).parts):
+                changed["source"].add(path)
+        return changed
+
+    def on_change(self, paths=None) -> bool:
+        """Rebuild what changed: the given paths, or else whatever differs from the last snapshot.
+
+        Returns False when nothing did.
+        """
         with self.lock:
             start = time.perf_counter()
-            before, after = self.state, self._snapshot()
-            changed = {key: _changed(before.get(key, {}), after[key]) for key in after}
+            if paths is None:
+                before, after = self.state, self._snapshot()
+                changed = {key: _changed(before.get(key, {}), after[key]) for key in after}
+            else:
+                after, changed = self.state, self._classify(paths)
             if not any(changed.values()):
                 return False
             if self.site is None or changed["config"] or changed["static"] or any(
@@ -225,11 +274,11 @@ class Preview:
             log.info("rebuilt %s in %.3f s", what, time.perf_counter() - start)
             return True
 
-    def changed(self) -> None:
+    def changed(self, paths=None) -> None:
         """Rebuild what changed, then tell every connected browser to reload (on the server's loop)."""
         from livereload.handlers import LiveReloadHandler
 
-        if self.on_change():
+        if self.on_change(paths):
             LiveReloadHandler.reload_waiters()
 
     def _is_organism_file(self, path: Path) -> bool:
@@ -241,65 +290,102 @@ class Preview:
 
     def _apply(self, sources: set[Path], templates: set[Path]) -> str:
         site = self.site
-        self.env.cache.clear() if self.env.cache is not None else None
-        pages_before = {p.out_path: p for p in site.pages}
-        self._lists_before = (site.figure_ids, dict(site.entity_lists))
+        groups_before = dict(site.page_groups)
         redirects_before = {r.out_path: r for r in site.redirects}
         figures_before = dict(site.figures)
+        lists_before = (site.figure_ids, dict(site.entity_lists))
         todo: dict[str, Page] = {}
+        stale: set[str] = set()
         notes = []
+        changed_figids: set[str] = set()
+        structure = False  # did the set of pages change (then the sitemaps change)
         if sources:
-            changed_figids = self._reparse(sources)
+            changed_figids, touched = self._reparse(sources)
             notes.append(f"{len(sources)} source file(s)")
-        else:
-            changed_figids = set()
+            keys = [("figure", f) for f in changed_figids] + [(kind, k) for kind, ks in touched.items() for k in ks]
+            for key in keys:
+                old = {p.out_path for p in groups_before.get(key, ())}
+                new = site.page_groups.get(key, ())
+                todo.update((p.out_path, p) for p in new)
+                stale |= old - {p.out_path for p in new}
+                structure = structure or {p.out_path for p in new} != old
+            for page in site.page_groups["fixed"]:
+                if page.kind in ("home", "downloads"):
+                    todo[page.out_path] = page
+            for kind in ("figure", *touched):
+                old, new = groups_before[("overview", kind)], site.page_groups[("overview", kind)]
+                if len(old) != len(new):  # every pager changes
+                    structure = True
+                    stale |= {p.out_path for p in old} - {p.out_path for p in new}
+                    todo.update((p.out_path, p) for p in new)
+                    continue
+                for page in new:
+                    if self._overview_changed(page, changed_figids, touched, lists_before):
+                        todo[page.out_path] = page
         if templates:
+            if self.env.cache is not None:
+                self.env.cache.clear()
             names = {p.name for p in templates}
             self.users = template_users(self.env, self.templates)
             for page in site.pages:
                 if self.users.get(page.template, {page.template}) & names:
                     todo[page.out_path] = page
             notes.append(", ".join(sorted(names)))
-        # pages of what the edit touched (set by _reparse) and everything that lists figures or entities
-        for page in site.pages:
-            if page.out_path not in pages_before or self._touched(page, changed_figids):
-                todo[page.out_path] = page
+        redirects_now = {r.out_path: r for r in site.redirects}
+        stubs = [r for out_path, r in redirects_now.items() if redirects_before.get(out_path) != r
+                 or "redirect.html" in {p.name for p in templates}]
+        stale |= set(redirects_before) - set(redirects_now)
         files: dict[str, str] = {}
-        current = ""
-        try:
-            for page in todo.values():
-                current = page.url
-                files[page.out_path] = self.renderer.render_page(page)
-            redirects_now = {r.out_path: r for r in site.redirects}
-            for out_path, redirect in redirects_now.items():
-                if redirects_before.get(out_path) != redirect or templates and "redirect.html" in {p.name for p in templates}:
-                    current = redirect.from_url
-                    files[out_path] = self.renderer.render_redirect(redirect)
-        except jinja2.TemplateSyntaxError as exc:
-            raise SiteError(f"{exc.filename or exc.name}:{exc.lineno}: template error: {exc.message}") from None
-        except (jinja2.TemplateError, KeyError) as exc:
-            raise SiteError(f"while rendering {current}: template error: {exc}") from None
-        stale = (set(pages_before) - {p.out_path for p in site.pages}) | (set(redirects_before) - set(redirects_now))
         for figid in changed_figids:
             old, new = figures_before.get(figid), site.figures.get(figid)
             old_data = {out_path_for(u) for _l, u in figure_downloads(old)} if old else set()
-            new_data = render_figure_data(site, new) if new else {}
-            files.update({out_path_for(u): text for u, text in new_data.items()})
-            stale |= old_data - {out_path_for(u) for u in new_data}
+            new_data = {out_path_for(u): text for u, text in render_figure_data(site, new).items()} if new else {}
+            files.update(new_data)
+            stale |= old_data - set(new_data)
         if changed_figids:
             files["downloads/pfocr-figures.jsonl"] = render_catalogue_jsonl(site, self.memo["catalogue"])
             files["search.json"] = render_search_index(site, self.memo["search"])
-            files.update(render_sitemaps(site))
-            files["_redirects"] = render_redirects_file(site, self.renderer.base_path)
-        for out_path, text in files.items():
-            _replace(self.output, out_path, text)
-        for out_path in stale - set(files):
+            if structure:
+                files.update(render_sitemaps(site))
+            if redirects_now.keys() != redirects_before.keys() or stubs:
+                files["_redirects"] = render_redirects_file(site, self.renderer.base_path)
+        written = self._render_and_write(list(todo.values()), stubs, files)
+        for out_path in stale - set(todo) - set(files):
             with contextlib.suppress(FileNotFoundError):
                 (self.output / out_path).unlink()
         self.rules = read_redirect_rules(self.output)
-        return f"{' and '.join(notes)}: {len(files)} file(s) written, {len(stale - set(files))} removed"
+        return f"{' and '.join(notes)}: {written} file(s) written, {len(stale - set(todo) - set(files))} removed"
 
-    def _reparse(self, paths: set[Path]) -> set[str]:
+    def _render_and_write(self, pages: list[Page], stubs: list, files: dict[str, str]) -> int:
+        """Render pages and redirect stubs (in parallel when there are many), then write every file."""
+        jobs = min(self.jobs or default_jobs(), 1 + len(pages) // 2000)
+        if jobs > 1:  # a template edit: workers render and write their share themselves
+            run_shares(_preview_share, (self.renderer, self.output, pages), jobs)
+        else:
+            files.update(_render_pages(self.renderer, pages))
+        current = ""
+        try:
+            for redirect in stubs:
+                current = redirect.from_url
+                files[redirect.out_path] = self.renderer.render_redirect(redirect)
+        except jinja2.TemplateError as exc:
+            raise _template_error(exc, current) from None
+        for out_path, text in files.items():
+            _replace(self.output, out_path, text)
+        return len(files) + (len(pages) if jobs > 1 else 0)
+
+    def _overview_changed(self, page: Page, figids: set[str], touched: dict, lists_before) -> bool:
+        site = self.site
+        old_ids, old_lists = lists_before
+        if page.kind == "figure-overview":
+            now = site.page_slice(site.figure_ids, page.number)
+            return now != site.page_slice(old_ids, page.number) or not figids.isdisjoint(now)
+        if page.kind == "organism-overview":
+            return bool(touched.get("organism"))
+        kind = page.key
+        return site.page_slice(site.entity_lists[kind], page.number) != site.page_slice(old_lists.get(kind, ()), page.number)
+
+    def _reparse(self, paths: set[Path]) -> tuple[set[str], dict[str, set[str]]]:
         """Re-read the changed records and sidecar tables and apply them to the Site; the figids touched."""
         site = self.site
         files = find_source_files(self.source)
@@ -334,35 +420,10 @@ class Preview:
                     self.file_problems[shown] = mine
         if removed and any("duplicate figid" in p.message for ps in self.file_problems.values() for p in ps):
             raise _NeedsFullBuild("a record that lost a duplicate figid may now win")
-        self._touched_keys = update_site(site, removed, added, problems)
+        touched = update_site(site, removed, added, problems)
         for problem in problems:
             self.file_problems.setdefault(problem.src_path, []).append(problem)
-        self._changed_figids = {f.figid for f in removed} | {f.figid for f in added}
-        self._entity_overviews = {kind for kind, keys in self._touched_keys.items() if keys}
-        return self._changed_figids
-
-    def _touched(self, page: Page, figids: set[str]) -> bool:
-        """Does an edit of these figures change this page?"""
-        if not figids:
-            return False
-        kind, site = page.kind, self.site
-        if kind == "figure":
-            return page.key in figids
-        if kind in ("home", "downloads"):
-            return True
-        old_ids, old_lists = self._lists_before
-        if kind == "figure-overview":
-            now = site.page_slice(site.figure_ids, page.number)
-            return now != site.page_slice(old_ids, page.number) or not figids.isdisjoint(now)
-        if kind == "organism-overview":
-            return bool(self._touched_keys["organism"])
-        if kind.endswith("-overview"):
-            entity_kind = page.key
-            return site.page_slice(site.entity_lists[entity_kind], page.number) != site.page_slice(
-                old_lists.get(entity_kind, ()), page.number)
-        if kind in self._touched_keys:
-            return page.key in self._touched_keys[kind]
-        return False
+        return {f.figid for f in removed} | {f.figid for f in added}, {k: v for k, v in touched.items() if v}
 
     def rebuild(self) -> None:
         """Build everything from scratch (used at start)."""
@@ -446,8 +507,8 @@ def _watch(preview: Preview, loop, stop: threading.Event) -> None:
     from watchfiles import watch
 
     paths = [p for p in (preview.source, preview.templates, preview.static, preview.config) if p.exists()]
-    for _changes in watch(*paths, debounce=50, step=20, stop_event=stop, raise_interrupt=False):
-        loop.add_callback(preview.changed)
+    for changes in watch(*paths, debounce=50, step=20, stop_event=stop, raise_interrupt=False):
+        loop.add_callback(preview.changed, {path for _kind, path in changes})
 
 
 def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 8000,
