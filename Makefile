@@ -22,7 +22,13 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 build: $(RUNTIME_STAMP)
 	$(BIN)/site-gen build
 
-test: $(TEST_STAMP)
+# Netlify's own parsers, used by tests/test_netlify.py
+NPM_STAMP := tests/netlify/node_modules/.installed
+$(NPM_STAMP): tests/netlify/package.json tests/netlify/package-lock.json
+	cd tests/netlify && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(TEST_STAMP) $(NPM_STAMP)
 	$(BIN)/python -m pytest
 
 serve: $(RUNTIME_STAMP)

@@ -248,6 +248,11 @@ def build(settings: Settings, root: Path, strict: bool = False, jobs: int | None
     writer = SiteWriter(settings.resolve(root, "output"))
     try:
         write_site(site, settings, root, writer, timings, jobs)
+        with log_time(timings, "check"):
+            entries, folder = writer.fullest_folder()
+            if entries > settings.folder_limit:
+                raise SiteError(f"output folder {folder}/ would hold {entries} entries, more than folder_limit "
+                                f"({settings.folder_limit}); nothing written")
         with log_time(timings, "commit"):
             writer.commit()
     except BaseException:

@@ -98,6 +98,13 @@ class SiteWriter:
         target.write_bytes(data)
         self.written += 1
 
+    def fullest_folder(self) -> tuple[int, str]:
+        """(entries, folder) of the output folder holding the most entries."""
+        most = (0, "")
+        for here, dirs, files in os.walk(self.staging):
+            most = max(most, (len(dirs) + len(files), os.path.relpath(here, self.staging)))
+        return most
+
     def commit(self) -> None:
         """Put the new site in place of the old one."""
         if self.previous is not None and _exchange(self.staging, self.output):
