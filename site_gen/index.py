@@ -477,6 +477,7 @@ def update_site(site: Site, removed: list[Figure], added: list[Figure], problems
     site.figures = {f.figid: f for f in sorted(figures.values(), key=lambda f: f.sort_key)}
     refresh_entities(site, touched)
     plan_pages(site, {f.figid for f in removed} | {f.figid for f in added}, touched)
-    site.redirect_problems = []
-    site.redirects = plan_redirects(site, site.redirect_problems)
+    if {(f.figid, f.aliases) for f in removed} != {(f.figid, f.aliases) for f in added}:
+        site.redirect_problems = []
+        site.redirects = plan_redirects(site, site.redirect_problems)
     return touched

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import heapq
 from collections import namedtuple
 import io
 import json
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
+import markupsafe
 from markdown_it import MarkdownIt
 
 from site_gen import jsonld, links
@@ -85,6 +87,7 @@ class Renderer:
     assets: dict  # static file name → public URL
 
     def __post_init__(self):
+        self.items: dict = {}  # (figid, mined) → (Figure, its list entry HTML)
         base = self.site.settings.base_url
         self.base_path = urlsplit(base).path.rstrip("/")
         self.env.globals.update(
@@ -142,19 +145,28 @@ class Renderer:
             out.append(OrganismLink(name, org.url if org else None, name not in fig.organisms))
         return out
 
+    def figure_item(self, figid: str, mined: bool = False) -> markupsafe.Markup:
+        """A figure's entry in lists, rendered once and reused while the figure stays the same."""
+        fig = self.site.figures[figid]
+        cached = self.items.get((figid, mined))
+        if cached is None or cached[0] is not fig:
+            macro = self.env.get_template("macros.html").module.figure_item
+            cached = self.items[(figid, mined)] = (fig, markupsafe.Markup(macro(self.figure_summary(figid), mined)))
+        return cached[1]
+
     def figure_summary(self, figid: str) -> FigureSummary:
         fig = self.site.figures[figid]
         return FigureSummary(fig, figure_url(figid), self.figure_organisms(fig))
 
     def _context_home(self, page: Page) -> dict:
         site = self.site
-        top = sorted(site.genes.values(), key=lambda g: (-len(g.figids), g.name))[:24]
+        top = heapq.nsmallest(24, site.genes.values(), key=lambda g: (-len(g.figids), g.name))
         return {
             "title": site.settings.title,
             "counts": {kind: len(site.entities(kind)) for kind in ENTITY_SECTIONS} | {"figure": len(site.figures)},
             "top_genes": top,
-            "top_organisms": sorted(site.organisms.values(), key=lambda o: (-len(o.figids), o.name))[:12],
-            "recent": [self.figure_summary(f) for f in list(site.figures)[:12]],
+            "top_organisms": heapq.nsmallest(12, site.organisms.values(), key=lambda o: (-len(o.figids), o.name)),
+            "recent": [self.figure_item(f) for f in list(site.figures)[:12]],
             "jsonld": jsonld.home_jsonld(site, self.absolute),
             "crumbs": [],
         }
@@ -223,7 +235,8 @@ class Renderer:
             "entity": entity,
             "title": f"{entity.name}{suffix}",
             "description": f"{len(entity.figids)} pathway figure(s) that mention the {noun} {entity.name}.",
-            "figures": [self.figure_summary(f) for f in figids],
+            "figure_items": [self.figure_item(f, f in entity.mined_only) if kind == "organism" else self.figure_item(f)
+                             for f in figids],
             "pager": self._pager(page, entity.url),
             "crumbs": [(section_title, f"/{folder}/"), (entity.name, page.url)],
             "jsonld": jsonld.entity_jsonld(entity, self.absolute, [self.site.figures[f] for f in figids]),
@@ -260,7 +273,7 @@ class Renderer:
             "title": f"Figures{suffix}",
             "total": len(self.site.figures),
             "description": f"All {len(self.site.figures):,} pathway figures of the catalogue, newest first.",
-            "figures": [self.figure_summary(f) for f in figids],
+            "figure_items": [self.figure_item(f) for f in figids],
             "pager": self._pager(page, "/figures/"),
             "crumbs": [("Figures", "/figures/")] + ([(f"Page {page.number}", page.url)] if page.number > 1 else []),
             "jsonld": jsonld.collection_jsonld(f"Figures{suffix}", page.url,

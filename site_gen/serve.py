@@ -62,10 +62,16 @@ class _NeedsFullBuild(Exception):
 
 def _replace(output: Path, out_path: str, text: str) -> None:
     """Write one file of the served site so a request never sees it half-written."""
-    target = output / out_path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(text.encode("utf-8"))
+    target = os.path.join(output, out_path)
+    folder, name = os.path.split(target)
+    tmp = os.path.join(folder, f".{name}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(text.encode("utf-8"))
     os.replace(tmp, target)
 
 
@@ -158,11 +164,11 @@ class Preview:
         self.settings = settings
         self.root = root
         self.jobs = jobs
-        self.output = settings.resolve(root, "output")
-        self.source = settings.resolve(root, "source")
-        self.templates = settings.resolve(root, "templates")
-        self.static = settings.resolve(root, "static")
-        self.config = root / "pyproject.toml"
+        self.output = settings.resolve(root, "output").absolute()
+        self.source = settings.resolve(root, "source").absolute()
+        self.templates = settings.resolve(root, "templates").absolute()
+        self.static = settings.resolve(root, "static").absolute()
+        self.config = (root / "pyproject.toml").absolute()
         self.error: str | None = None
         self.file_problems: dict[str, list[Problem]] = {}
         self.site = None
@@ -198,6 +204,7 @@ class Preview:
             self._fail(f"{type(exc).__name__}: {exc}")
             return
         self.site = result.site
+        self.tables = find_source_files(self.source).tables
         self.file_problems = {}
         for problem in result.problems:
             if problem not in self.site.redirect_problems:
@@ -226,16 +233,20 @@ class Preview:
         """Changed paths reported by the file watcher, sorted by what they are; editor droppings ignored."""
         changed: dict[str, set[Path]] = {"source": set(), "templates": set(), "static": set(), "config": set()}
         for raw in paths:
-            path = Path(raw)
+            path = Path(raw).absolute()
             if path == self.config:
                 changed["config"].add(path)
             elif path.is_relative_to(self.templates) and path.suffix == ".html":
                 changed["templates"].add(path)
             elif path.is_relative_to(self.static) and not path.name.startswith("."):
                 changed["static"].add(path)
-            elif path.is_relative_to(self.source) and path.suffix in (".md", ".txt", ".tsv") \
-                    and not any(part.startswith(".") for part in path.relative_to(self.source).parts):
-                changed["source"].add(path)
+            elif path.is_relative_to(self.source) and path.suffix in (".md", ".txt", ".tsv"):
+                folders = path.relative_to(self.source).parts[:-1]
+                if any(part.startswith(".") for part in path.relative_to(self.source).parts):
+                    continue
+                if path.suffix == ".tsv" or not folders or folders[0] == ORGANISM_FOLDER \
+                        or not folders[0].startswith("_"):  # records never live in other `_` folders
+                    changed["source"].add(path)
         return changed
 
     def on_change(self, paths=None) -> bool:
@@ -325,6 +336,7 @@ class Preview:
         if templates:
             if self.env.cache is not None:
                 self.env.cache.clear()
+            self.renderer.items.clear()  # list entries come from macros.html
             names = {p.name for p in templates}
             self.users = template_users(self.env, self.templates)
             for page in site.pages:
@@ -388,7 +400,12 @@ class Preview:
     def _reparse(self, paths: set[Path]) -> tuple[set[str], dict[str, set[str]]]:
         """Re-read the changed records and sidecar tables and apply them to the Site; the figids touched."""
         site = self.site
-        files = find_source_files(self.source)
+        for path in paths:  # keep the sidecar table index up to date without walking the source
+            if path.suffix == ".tsv":
+                if path.exists():
+                    self.tables.setdefault(path.name, path)
+                elif self.tables.get(path.name) == path:
+                    del self.tables[path.name]
         by_src = {fig.src_path: fig for fig in site.figures.values()}
         records: set[Path] = set()
         for path in paths:
@@ -399,7 +416,6 @@ class Preview:
                     records.add(Path(fig.src_path).resolve())
             else:
                 records.add(path)
-        known = set(files.records)
         removed, added, problems = [], [], []
         for path in sorted(records):
             shown = display_path(path)
@@ -407,9 +423,9 @@ class Preview:
             old = by_src.get(shown)
             if old is not None:
                 removed.append(old)
-            if path in known:
+            if path.is_file():
                 mine: list[Problem] = []
-                record = load_record(path, files.tables, mine)
+                record = load_record(path, self.tables, mine)
                 fig = Figure.from_raw(record, mine) if record is not None else None
                 if fig is not None:
                     holder = site.figures.get(fig.figid)

@@ -21,7 +21,7 @@ def build_seeds(output: Path):
     os.environ["SOURCE_DATE_EPOCH"] = EPOCH
     settings = Settings(source=str(REPO / "seeds"), output=str(output),
                         templates=str(REPO / "templates"), static=str(REPO / "static"))
-    return build(settings, REPO)
+    return build(settings, REPO, force=True)
 
 
 def main() -> int:
