@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import heapq
 import logging
 import re
 import zlib
@@ -154,6 +155,7 @@ class Site:
     tallies: dict = field(default_factory=dict)  # kind → Tally, kept so an edit can update the index
     organism_info: dict = field(default_factory=dict)  # slug → OrganismInfo from the organism files
     redirect_problems: list = field(default_factory=list)  # from the last plan_redirects
+    top: dict = field(default_factory=dict)  # kind → the TOP entities in most figures, most first
 
     @property
     def genes(self) -> dict[str, Gene]:
@@ -416,12 +418,36 @@ ENTITY_ORDER = {
 }
 
 
+TOP = 48
+
+
+def _by_figures(entity: Entity) -> tuple:
+    return (-len(entity.figids), entity.name)
+
+
+def refresh_top(site: Site, kind: str, keys: set[str]) -> None:
+    """Keep the entities in most figures, from the old list and what an edit touched when that suffices."""
+    table, old = site.entity_tables[kind], site.top.get(kind)
+    if old is not None:
+        for entity in old:
+            now = table.get(entity.key) if entity.key in keys else entity
+            if now is None or len(now.figids) < len(entity.figids) or now.name != entity.name:
+                old = None  # something outside the old list may now belong in it
+                break
+    if old is None or len(old) < min(TOP, len(table)):
+        site.top[kind] = tuple(heapq.nsmallest(TOP, table.values(), key=_by_figures))
+        return
+    candidates = {e.key: table[e.key] for e in old} | {k: table[k] for k in keys if k in table}
+    site.top[kind] = tuple(heapq.nsmallest(TOP, candidates.values(), key=_by_figures))
+
+
 def refresh_entities(site: Site, touched: dict[str, set[str]]) -> None:
     """Remake the entities whose keys were touched, drop those no figure mentions any more, re-plan pages."""
     rank = {figid: i for i, figid in enumerate(site.figures)}
     for kind, keys in touched.items():
         if not keys:
             site.entity_lists.setdefault(kind, tuple(site.entity_tables[kind].values()))
+            site.top.setdefault(kind, ())
             continue
         tally, table = site.tallies[kind], site.entity_tables[kind]
         reorder = False
@@ -436,6 +462,7 @@ def refresh_entities(site: Site, touched: dict[str, set[str]]) -> None:
         if reorder:  # an entity came, or changed its name: A-Z order again
             site.entity_tables[kind] = dict(sorted(table.items(), key=lambda kv: ENTITY_ORDER[kind](kv[1])))
         site.entity_lists[kind] = tuple(site.entity_tables[kind].values())
+        refresh_top(site, kind, keys)
     site.figure_ids = tuple(site.figures)
 
 

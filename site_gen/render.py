@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import heapq
 from collections import namedtuple
 import io
 import json
@@ -160,12 +159,12 @@ class Renderer:
 
     def _context_home(self, page: Page) -> dict:
         site = self.site
-        top = heapq.nsmallest(24, site.genes.values(), key=lambda g: (-len(g.figids), g.name))
+        top = site.top["gene"][:24]
         return {
             "title": site.settings.title,
             "counts": {kind: len(site.entities(kind)) for kind in ENTITY_SECTIONS} | {"figure": len(site.figures)},
             "top_genes": top,
-            "top_organisms": heapq.nsmallest(12, site.organisms.values(), key=lambda o: (-len(o.figids), o.name)),
+            "top_organisms": site.top["organism"][:12],
             "recent": [self.figure_item(f) for f in list(site.figures)[:12]],
             "jsonld": jsonld.home_jsonld(site, self.absolute),
             "crumbs": [],

@@ -176,6 +176,7 @@ class Preview:
         self.lock = threading.Lock()
         self.memo: dict = {"catalogue": {}, "search": {}}
         self.state: dict = {}
+        self.pending_data = self.pending_sitemaps = False
 
     @property
     def problems(self) -> list[Problem]:
@@ -212,8 +213,11 @@ class Preview:
         self.error = None
         self._setup_renderer()
         self.memo = {"catalogue": {}, "search": {}}
+        self.pending_data = self.pending_sitemaps = False
         render_catalogue_jsonl(self.site, self.memo["catalogue"])  # so that an edit re-renders only its line
         render_search_index(self.site, self.memo["search"])
+        for figid in self.site.figures:  # and only its entry in the lists that show it
+            self.renderer.figure_item(figid)
         self.rules = read_redirect_rules(self.output)
         log.info("full build in %.2f s", time.perf_counter() - start)
 
@@ -249,11 +253,34 @@ class Preview:
                     changed["source"].add(path)
         return changed
 
-    def on_change(self, paths=None) -> bool:
+    def flush_data(self) -> None:
+        """Write the catalogue-wide files an edit changed: the download, search data and sitemaps."""
+        with self.lock:
+            if self.site is None or not (self.pending_data or self.pending_sitemaps):
+                return
+            start = time.perf_counter()
+            files = {}
+            if self.pending_data:
+                files["downloads/pfocr-figures.jsonl"] = render_catalogue_jsonl(self.site, self.memo["catalogue"])
+                files["search.json"] = render_search_index(self.site, self.memo["search"])
+            if self.pending_sitemaps:
+                files.update(render_sitemaps(self.site))
+            for out_path, text in files.items():
+                _replace(self.output, out_path, text)
+            self.pending_data = self.pending_sitemaps = False
+            log.info("updated %s in %.3f s", ", ".join(sorted(files)), time.perf_counter() - start)
+
+    def on_change(self, paths=None, defer: bool = False) -> bool:
         """Rebuild what changed: the given paths, or else whatever differs from the last snapshot.
 
-        Returns False when nothing did.
+        Returns False when nothing did. With `defer`, the catalogue-wide files wait for flush_data.
         """
+        changed = self._on_change(paths)
+        if changed and not defer:
+            self.flush_data()
+        return changed
+
+    def _on_change(self, paths) -> bool:
         with self.lock:
             start = time.perf_counter()
             if paths is None:
@@ -289,8 +316,11 @@ class Preview:
         """Rebuild what changed, then tell every connected browser to reload (on the server's loop)."""
         from livereload.handlers import LiveReloadHandler
 
-        if self.on_change(paths):
+        if self.on_change(paths, defer=True):
             LiveReloadHandler.reload_waiters()
+            from tornado.ioloop import IOLoop
+
+            IOLoop.current().add_callback(self.flush_data)
 
     def _is_organism_file(self, path: Path) -> bool:
         try:
@@ -354,11 +384,9 @@ class Preview:
             new_data = {out_path_for(u): text for u, text in render_figure_data(site, new).items()} if new else {}
             files.update(new_data)
             stale |= old_data - set(new_data)
-        if changed_figids:
-            files["downloads/pfocr-figures.jsonl"] = render_catalogue_jsonl(site, self.memo["catalogue"])
-            files["search.json"] = render_search_index(site, self.memo["search"])
-            if structure:
-                files.update(render_sitemaps(site))
+        if changed_figids:  # the catalogue-wide files: written by flush_data, after the reload when serving
+            self.pending_data = True
+            self.pending_sitemaps = self.pending_sitemaps or structure
             if redirects_now.keys() != redirects_before.keys() or stubs:
                 files["_redirects"] = render_redirects_file(site, self.renderer.base_path)
         written = self._render_and_write(list(todo.values()), stubs, files)
