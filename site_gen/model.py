@@ -156,7 +156,7 @@ class Figure:
             chemicals=f.chemicals(),
             diseases=f.diseases(),
             mention_keywords=f.text_list(("schema-jsonld", "keywords"), jsonld.get("keywords")),
-            body=raw.body.strip(),
+            body=strip_unprintable(raw.body).strip(),
         )
 
 
@@ -188,9 +188,19 @@ class OrganismInfo:
         return cls(latin, f.text("common"), f.matching("ncbi", ENTREZ_RE), f.text("group"), image, raw.src_path)
 
 
+# Code points HTML forbids (controls, noncharacters) and lone surrogates, which UTF-8 cannot encode.
+_NOT_IN_HTML = re.compile(
+    "[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff"
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17)) + "]")
+
+
+def strip_unprintable(text: str) -> str:
+    return _NOT_IN_HTML.sub("", text)
+
+
 def clean_text(value: str) -> str | None:
-    """Whitespace collapsed; R's missing-value text and empty strings become None."""
-    text = " ".join(value.split())
+    """Whitespace collapsed, characters HTML forbids dropped; R's missing-value text and '' become None."""
+    text = " ".join(strip_unprintable(value).split())
     return None if text in ("", NA_TEXT) else text
 
 
