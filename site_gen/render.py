@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 from collections import namedtuple
 import io
-import json
+import orjson
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,13 +89,21 @@ class Renderer:
         self.items: dict = {}  # (figid, mined) → (Figure, its list entry HTML)
         base = self.site.settings.base_url
         self.base_path = urlsplit(base).path.rstrip("/")
+        self.partials: dict = {}
         self.env.globals.update(
             settings=self.site.settings,
             build_date=self.site.build_date,
             asset=self.asset,
             link=self.link,
             sections=ENTITY_SECTIONS,
+            cached_partial=self.cached_partial,
         )
+
+    def cached_partial(self, name: str) -> markupsafe.Markup:
+        """A template that is the same on every page (site header, footer), rendered once per build."""
+        if name not in self.partials:
+            self.partials[name] = markupsafe.Markup(self.env.get_template(name).render())
+        return self.partials[name]
 
     # --- URLs -------------------------------------------------------------------------------
     def link(self, url: str) -> str:
@@ -360,7 +368,7 @@ def figure_record(site: Site, fig: Figure) -> dict:
 
 def render_figure_data(site: Site, fig: Figure) -> dict[str, str]:
     """Per-figure downloads: URL → text."""
-    out = {data_url(fig.figid, ".json"): json.dumps(figure_record(site, fig), ensure_ascii=False, indent=1) + "\n"}
+    out = {data_url(fig.figid, ".json"): orjson.dumps(figure_record(site, fig), option=orjson.OPT_INDENT_2).decode() + "\n"}
     for kind, columns, rows in (("genes", GENE_COLUMNS, fig.genes), ("chemicals", CHEMICAL_COLUMNS, fig.chemicals),
                                 ("diseases", DISEASE_COLUMNS, fig.diseases)):
         if rows:
@@ -382,7 +390,7 @@ def _per_figure(site: Site, make, memo: dict | None) -> list[str]:
 
 
 def catalogue_line(site: Site, fig: Figure) -> str:
-    return json.dumps(figure_record(site, fig), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return orjson.dumps(figure_record(site, fig)).decode() + "\n"
 
 
 def search_entry(site: Site, fig: Figure) -> str:
@@ -396,7 +404,7 @@ def search_entry(site: Site, fig: Figure) -> str:
         "k": list(fig.keywords or fig.mention_keywords)[:40],
         "a": [a.rsplit("/", 1)[-1] for a in fig.aliases] + [x for x in (fig.pmcid, fig.doi) if x],
     }
-    return json.dumps(entry, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    return orjson.dumps(entry).decode().replace("<", "\\u003c")
 
 
 def render_catalogue_jsonl(site: Site, memo: dict | None = None) -> str:

@@ -368,6 +368,9 @@ class Preview:
                 self.env.cache.clear()
             self.renderer.items.clear()  # list entries come from macros.html
             names = {p.name for p in templates}
+            if names & set(self.renderer.partials):  # the cached header or footer: every page shows it
+                names.add("base.html")
+            self.renderer.partials.clear()
             self.users = template_users(self.env, self.templates)
             for page in site.pages:
                 if self.users.get(page.template, {page.template}) & names:
