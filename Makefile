@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 TEST_STAMP    := $(VENV)/.test-installed
 
-.PHONY: build test serve golden clean
+.PHONY: build test serve golden bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ serve: $(RUNTIME_STAMP)
 # Rewrite tests/golden/ from the seeds; review its diff like code.
 golden: $(TEST_STAMP)
 	$(BIN)/python -m tests.golden
+
+# Benchmarks (minutes, not part of the tests): build times at 1k, 10k and 100k figures, Hugo on the
+# same corpus, the preview server at 10k, and a long fuzzing run. Installs Debian's hugo if missing.
+bench: $(TEST_STAMP)
+	command -v hugo >/dev/null || (apt-get install -y hugo || sudo apt-get install -y hugo)
+	$(BIN)/python -m bench.build_bench --figures 1000 10000 100000 --jobs 2
+	$(BIN)/python -m bench.hugo_compare --figures 1000 10000 --jobs 2
+	$(BIN)/python -m bench.serve_bench --figures 10000 --jobs 2
+	$(BIN)/python -m bench.serve_stress --figures 1000 --seconds 30
+	$(BIN)/python -m bench.fuzz --examples 2000
 
 clean:
 	rm -rf _site .venv .pytest_cache *.egg-info

@@ -182,3 +182,45 @@ def test_ctrl_c_stops_the_server_cleanly(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_binds_loopback_only(server):
+    port, _source, _out = server
+    listening = set()
+    for line in open("/proc/net/tcp").read().splitlines()[1:] + open("/proc/net/tcp6").read().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+            listening.add(local.rsplit(":", 1)[0])
+    assert listening and listening <= {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1, ::1
+
+
+def test_malformed_requests_are_refused_and_the_server_keeps_serving(server):
+    port, _source, _out = server
+    garbage = [b"\x00\xff\xfe garbage\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
+               b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+               b"GET / HTTP/1.1\r\n" + b"X-Long: " + b"b" * 200000 + b"\r\n\r\n",
+               b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\nabc", b"GET /%ZZ%00 HTTP/1.1\r\nHost: x\r\n\r\n"]
+    for raw in garbage:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            try:
+                sock.sendall(raw)
+                sock.shutdown(socket.SHUT_WR)
+                reply = sock.recv(200)
+            except OSError:
+                reply = b""
+            assert not reply.startswith(b"HTTP/1.1 200"), raw[:30]
+        assert fetch(port, "/")[0] == 200  # still up
+
+
+def test_500_concurrent_requests_and_sustained_load_while_rebuilding(server):
+    from tests.load import burst, run, sustained
+
+    port, source, _out = server
+    paths = ["/", FIGURE, "/genes/", "/organisms/homo_sapiens.html", "/figures/PMC7988944__F6", "/nope.html",
+             "/search.json", "/sitemap.xml"]
+    seed = source / SEED
+    seed.write_text(seed.read_text().replace(TITLE_LINE, "figtitle: Rebuilt during the load"))  # a rebuild runs
+    statuses = run(burst(port, [paths[i % len(paths)] for i in range(500)]))
+    assert [s for s in statuses if s not in (200, 301, 404)] == []
+    done, failures = run(sustained(port, paths, seconds=5))
+    assert failures == [] and done > 100
