@@ -195,6 +195,8 @@ _NOT_IN_HTML = re.compile(
 
 
 def strip_unprintable(text: str) -> str:
+    if text.isascii() and text.isprintable():  # the common case, checked in C
+        return text
     return _NOT_IN_HTML.sub("", text)
 
 

@@ -39,6 +39,7 @@ FigureSummary = namedtuple("FigureSummary", "fig url organisms")
 def make_environment(templates: Path) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
+        auto_reload=False,  # no stat per page: the preview clears the cache itself when a template changes
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
