@@ -1,0 +1,99 @@
+"""Hostile input beyond the case files: each is survived, reported as file:line: field, and the good
+record beside it is always built."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import minimal_record, run_build, write_files
+from tests.sitecheck import site_file
+
+GOOD = {"good.md": minimal_record("PMC9__good")}
+
+
+def build_with(tmp_path, monkeypatch, files: dict):
+    source = write_files(tmp_path / "src", GOOD | files)
+    monkeypatch.chdir(tmp_path)
+    result = run_build(source, tmp_path / "out")
+    assert site_file(tmp_path / "out", "/figures/PMC9__good.html").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.state", "out", "src"]  # nothing written elsewhere
+    return result
+
+
+@pytest.mark.parametrize("figid, words", [
+    ("''", "required"), ("PMC1/evil", "unsafe figid"), ("'PMC1\\\\evil'", "unsafe figid"),
+    ("PMC1..x", "unsafe figid"), ('"PMC1\\0x"', "unsafe figid"), ("'PMC1 <b>'", "unsafe figid"),
+    ("'%2e%2e'", "unsafe figid"), ("[a, b]", "expected text"), ("{a: 1}", "expected text"),
+])
+def test_bad_figids_skip_the_record(tmp_path, monkeypatch, figid, words):
+    record = minimal_record("PMC1__x").replace("figid: PMC1__x", f"figid: {figid}", 1)
+    result = build_with(tmp_path, monkeypatch, {"bad.md": record})
+    (problem,) = result.problems
+    assert str(problem).startswith("src/bad.md:2: figid:") and words in problem.message and problem.skipped
+
+
+def test_alias_equal_to_another_figid_or_alias_is_refused(tmp_path, monkeypatch):
+    result = build_with(tmp_path, monkeypatch, {
+        "a.md": minimal_record("PMC1__A", figid_alias="PMC9__good", redirect_from="/figures/PMC9__good"),
+        "b.md": minimal_record("PMC2__B", figid_alias="PMC3__X", redirect_from="/figures/PMC3__X"),
+        "c.md": minimal_record("PMC3__C", figid_alias="PMC3__X", redirect_from="/figures/PMC3__X"),
+    })
+    messages = sorted(str(p) for p in result.problems)
+    assert any(m.startswith("src/a.md:") and "would overwrite the figure page" in m for m in messages), messages
+    assert any(m.startswith("src/c.md:") and "also claimed by src/b.md" in m for m in messages), messages
+    assert "PMC9__good" in site_file(tmp_path / "out", "/figures/PMC9__good.html").read_text()
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/figures/x", "//evil.example/x", "/genes/7157.html",
+                                    "/figures/../../etc/passwd", "javascript:alert(1)"])
+def test_redirect_from_off_site_or_outside_figures_is_refused(tmp_path, monkeypatch, target):
+    result = build_with(tmp_path, monkeypatch, {"a.md": minimal_record("PMC1__A", redirect_from=f"'{target}'")})
+    (problem,) = result.problems
+    assert str(problem).startswith("src/a.md:") and problem.field.startswith("redirect_from")
+    assert not (tmp_path / "out" / "genes" / "7157.html").exists()
+
+
+@pytest.mark.parametrize("field, value", [
+    ("caption", "[a, b]"), ("caption", "{a: 1}"), ("organisms", "{a: 1}"), ("keywords", "{a: 1}"),
+    ("genes", "{a: 1}"), ("genes", "'text'"), ("chemicals", "42"), ("year", "[2020]"), ("pmcid", "{a: b}"),
+    ("figlink", "[x]"), ("doi", "[x]"), ("ndex", "{x: 1}"), ("number", "[1]"), ("filename", "{a: 1}"),
+])
+def test_wrong_types_are_reported_and_the_record_kept(tmp_path, monkeypatch, field, value):
+    result = build_with(tmp_path, monkeypatch, {"a.md": minimal_record("PMC1__types", **{field: value})})
+    assert [p.field.split("[")[0] for p in result.problems] == [field]
+    assert str(result.problems[0]).startswith(f"src/a.md:")
+    assert site_file(tmp_path / "out", "/figures/PMC1__types.html").is_file()
+
+
+def test_enormous_caption_and_thousands_of_mention_rows(tmp_path, monkeypatch):
+    caption = "word " * 400_000  # 2 MB
+    rows = "".join(f"9606\tHomo sapiens\tPrimates\tG{i}\tG{i}\tG{i}\t{100000 + i}\tx\n" for i in range(5000))
+    header = "organism_id\torganism_name\torganism_group\tword\tmatch\tncbigene_symbol\tncbigene_id\tsource\n"
+    result = build_with(tmp_path, monkeypatch, {
+        "big.md": minimal_record("PMC1__big", caption=caption.strip()),
+        "_data/PMC1__big-genes.tsv": header + rows,
+    })
+    assert result.problems == []
+    page = site_file(tmp_path / "out", "/figures/PMC1__big.html").read_text()
+    assert page.count("<tr>") >= 5000 and len(page) > 2_000_000
+    assert len(result.site.genes) == 5000
+
+
+@pytest.mark.parametrize("content, words", [
+    ("word\tmatch\tncbigene_symbol\tncbigene_id\textra\nAKT\tAKT\tAKT1\t207\tx\tmore\n", "expected 5 columns, got 6"),
+    (b"word\tmatch\tncbigene_symbol\tncbigene_id\n\xff\xfeAKT\tAKT\tAKT1\t207\n", "UTF-8"),
+    ("", "empty table"),
+])
+def test_bad_tables_are_reported(tmp_path, monkeypatch, content, words):
+    result = build_with(tmp_path, monkeypatch, {"a.md": minimal_record("PMC1__tsv"),
+                                                "_data/PMC1__tsv-genes.tsv": content})
+    assert len(result.problems) == 1 and words in str(result.problems[0]), [str(p) for p in result.problems]
+    assert str(result.problems[0]).startswith("src/_data/PMC1__tsv-genes.tsv:")
+    assert site_file(tmp_path / "out", "/figures/PMC1__tsv.html").is_file()
+
+
+@pytest.mark.parametrize("content", ["---\nlatin: [unclosed\n---\n", "---\n- a list\n---\n", b"\xff\xfe---\n",
+                                     "---\nlatin: Homo sapiens\nncbi: {a: 1}\n---\n", "no front matter"])
+def test_broken_organism_file_is_reported_and_the_organism_still_listed(tmp_path, monkeypatch, content):
+    result = build_with(tmp_path, monkeypatch, {"_organisms/homo_sapiens.md": content})
+    assert [str(p).split(":")[0] for p in result.problems] == ["src/_organisms/homo_sapiens.md"]
+    assert site_file(tmp_path / "out", "/organisms/homo_sapiens.html").is_file()
