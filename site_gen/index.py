@@ -251,8 +251,27 @@ class Tally:
         self.words: dict[str, Counter] = defaultdict(Counter)
         self.extra: dict[str, Counter] = defaultdict(Counter)
 
+    def add(self, fig: Figure) -> set[str]:
+        """apply(fig, +1), written for speed: a full build calls it once per figure and kind."""
+        items = self.items_of(fig)
+        words, extras, names, figids = self.words, self.extra, self.names, self.figids
+        figid = fig.figid
+        keys = set()
+        for key, name, word, extra in items:
+            words[key][word] += 1
+            if extra is not None:
+                extras[key][extra] += 1
+            if key not in keys:
+                keys.add(key)
+                figids[key].add(figid)
+        for key, name in {(item[0], item[1]) for item in items}:
+            names[key][name] += 1
+        return keys
+
     def apply(self, fig: Figure, sign: int) -> set[str]:
         """Add (+1) or remove (-1) one figure; the keys it touches."""
+        if sign > 0:
+            return self.add(fig)
         keys = set()
         names = set()
         for key, name, word, extra in self.items_of(fig):
@@ -274,7 +293,11 @@ class Tally:
         return keys
 
     def best_name(self, key: str) -> str:
-        return min(self.names[key].items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        """The name most figures use (the first A-Z among equals)."""
+        names = self.names[key]
+        if len(names) == 1:
+            return next(iter(names))
+        return min(names.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
 def _make_entity(kind: str, key: str, tally: Tally, rank: dict[str, int], infos: dict) -> Entity:
@@ -474,9 +497,10 @@ def build_site(settings: Settings, build_date: str, figures: list[Figure], infos
                 entity_tables={kind: {} for kind in ENTITY_SECTIONS},
                 tallies={kind: Tally(items_of) for kind, items_of in ITEMS_OF.items()},
                 organism_info=organism_infos_by_slug(infos, problems))
-    for fig in by_id.values():
-        for tally in site.tallies.values():
-            tally.apply(fig, +1)
+    for tally in site.tallies.values():
+        add = tally.add
+        for fig in by_id.values():
+            add(fig)
     refresh_entities(site, {kind: set(tally.figids) for kind, tally in site.tallies.items()})
     plan_pages(site)
     site.redirects = plan_redirects(site, site.redirect_problems)

@@ -11,7 +11,8 @@ import ctypes.util
 import logging
 import os
 import shutil
-from pathlib import Path, PurePosixPath
+import stat
+from pathlib import Path
 
 from site_gen.errors import SiteError
 
@@ -62,12 +63,15 @@ class SiteWriter:
         self.written = 0
         self.unchanged = 0
         self.paths: set[str] = set()
-        self._made: set[Path] = set()
+        self._made: set[str] = set()
+        self._staging = str(self.staging)
+        self._previous = str(self.previous) if self.previous is not None else None
 
     def claim(self, out_path: str) -> None:
         """Reserve an output path: refuse one outside the folder or one claimed twice."""
-        rel = PurePosixPath(out_path)
-        if rel.is_absolute() or ".." in rel.parts or not rel.parts or "\\" in out_path or "\0" in out_path:
+        parts = out_path.split("/")
+        if (not out_path or out_path.startswith("/") or "\\" in out_path or "\0" in out_path
+                or any(part in ("", ".", "..") for part in parts)):
             raise SiteError(f"refusing to write outside the output folder: {out_path!r}")
         if out_path in self.paths:
             raise SiteError(f"two outputs claim {out_path!r}")
@@ -81,21 +85,26 @@ class SiteWriter:
         """Write a claimed path (workers call this after the parent claimed every path)."""
         if isinstance(data, str):
             data = data.encode("utf-8")
-        parts = PurePosixPath(out_path).parts
-        target = self.staging.joinpath(*parts)
-        if target.parent not in self._made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(target.parent)
+        target = os.path.join(self._staging, out_path)  # plain strings: this runs once per output file
+        folder = os.path.dirname(target)
+        if folder not in self._made:
+            os.makedirs(folder, exist_ok=True)
+            self._made.add(folder)
         if self.previous is not None:
-            old = self.previous.joinpath(*parts)
+            old = os.path.join(self._previous, out_path)
             try:
-                if old.stat().st_size == len(data) and not old.is_symlink() and old.read_bytes() == data:
-                    os.link(old, target)
-                    self.unchanged += 1
-                    return
+                st = os.lstat(old)
+                if st.st_size == len(data) and stat.S_ISREG(st.st_mode):
+                    with open(old, "rb") as f:
+                        same = f.read() == data
+                    if same:
+                        os.link(old, target)
+                        self.unchanged += 1
+                        return
             except OSError:
                 pass  # not there, or not readable: write it afresh
-        target.write_bytes(data)
+        with open(target, "wb") as f:
+            f.write(data)
         self.written += 1
 
     def fullest_folder(self) -> tuple[int, str]:
