@@ -20,23 +20,45 @@ except ImportError:  # pragma: no cover - exercised only where yaml-rs is not in
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-# Where YAML 1.1 and 1.2 can read the same text differently, found in the text itself (a few regex
-# scans are far cheaper than walking the parsed values). A match anywhere sends the text to PyYAML;
-# a false alarm costs only speed.
-_WORD = r"(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|=|<<)"
-_RISKY = [re.compile(p) for p in (
-    rf"(?m)(?:[:,\[{{]|^[ \t]*-)[ \t]*{_WORD}[ \t]*(?:$|[,\]}}#])",  # 1.1 booleans and merge keys as values
-    rf"(?m)^[ \t]*(?:-[ \t]+)?{_WORD}[ \t]*:",  # ... and as keys
-    # 010 is octal in 1.1 and 0o17 a number only in 1.2; 1e5 a string in 1.1; 1:20 base 60 in 1.1
-    r"[\s:\-\[,{][-+]?(?:0[0-9_oObBxX]|[0-9.]+[eE][-+]?[0-9]|[0-9]+(?::[0-5]?[0-9])+)",
-    r"[0-9]_[0-9]",  # 1_000: a number in 1.1
-    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}",  # dates
-)]
+# Where YAML 1.1 and 1.2 can read the same text differently. Two checks, both cheap:
+# 1. in the text: numbers the fast parser turns into a different number (010 is octal in 1.1,
+#    0o17 a number only in 1.2, 1e5 a string in 1.1) and explicit tags (`!!str`);
+# 2. in the parsed values: strings YAML 1.1 would have read as something else (yes/no/on/off,
+#    1:20 in base 60, 1_000, dates, merge keys). A quoted 'On' also fails this check, which only
+#    costs a slower parse. Anything flagged goes to PyYAML.
+_RISKY_NUMBER = re.compile(r"[\s:\-\[,{][-+]?(?:0[0-9_oObBxX]|[0-9.]+[eE][-+]?[0-9])")
+_BOOL_WORDS = frozenset("yes Yes YES no No NO on On ON off Off OFF y Y n N true True TRUE false False FALSE "
+                        "null Null NULL ~ = <<".split())
+_NUMBER_START = frozenset("0123456789+-.")
+_YAML11_OTHER = re.compile(r"""(?x)
+    [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?  # base 60
+  | [-+]?(?:[0-9][0-9_]*_[0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?  # underscores
+  | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*  # dates and times
+""")  # (a string of a number both versions read as a number must have been quoted: no difference)
 
 
 def risky(text: str) -> bool:
-    """Could YAML 1.1 and 1.2 read this text differently?"""
-    return "!" in text or any(pattern.search(text) for pattern in _RISKY)
+    """Could the text hold numbers or tags that YAML 1.1 and 1.2 read differently?"""
+    return "!" in text or _RISKY_NUMBER.search(text) is not None
+
+
+def _strings_differ(value) -> bool:
+    """Does a parsed value hold a string YAML 1.1 would have read as something else?"""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            if len(item) <= 5 and item in _BOOL_WORDS or item and item[0] in _NUMBER_START and _YAML11_OTHER.fullmatch(item):
+                return True
+        elif kind is dict:
+            for key, sub in item.items():
+                if type(key) is not str or len(key) <= 5 and key in _BOOL_WORDS:
+                    return True
+                stack.append(sub)
+        elif kind is list:
+            stack.extend(item)
+    return False
 
 
 def load_reference(text: str):
@@ -46,12 +68,12 @@ def load_reference(text: str):
 
 def load(text: str):
     """The value PyYAML would return for `text`, computed fast when that is provably the same."""
-    if yaml_rs is not None and not risky(text):
+    if yaml_rs is not None and not risky(text):  # then the parsed strings are checked too
         try:
             data = yaml_rs.loads(text, parse_datetime=False)
         except Exception:  # noqa: BLE001 - any refusal goes to the reference parser, which reports it
             data = None
         else:
-            if type(data) is dict:
+            if type(data) is dict and not _strings_differ(data):
                 return data
     return load_reference(text)
