@@ -45,13 +45,10 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def timed_build(source: Path, output: Path, jobs: int) -> tuple[float, int, str]:
-    """(wall seconds, peak tree RSS in bytes, last log line) of one `site-gen build`."""
-    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
-    cmd = [sys.executable, "-m", "site_gen", "build", "--source", str(source), "--output", str(output),
-           "--jobs", str(jobs), "-v"]
+def run_sampled(cmd: list[str], **popen) -> tuple[float, int, int, str]:
+    """(wall seconds, peak tree RSS in bytes, exit status, output) of a command."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
     peak = 0
     done = threading.Event()
 
@@ -66,8 +63,16 @@ def timed_build(source: Path, output: Path, jobs: int) -> tuple[float, int, str]
     out, _ = proc.communicate()
     done.set()
     sampler.join()
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
+    return time.perf_counter() - start, peak, proc.returncode, out
+
+
+def timed_build(source: Path, output: Path, jobs: int) -> tuple[float, int, str]:
+    """(wall seconds, peak tree RSS in bytes, stage timings and last log line) of one `site-gen build`."""
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+    cmd = [sys.executable, "-m", "site_gen", "build", "--source", str(source), "--output", str(output),
+           "--jobs", str(jobs), "-v"]
+    wall, peak, status, out = run_sampled(cmd, cwd=REPO, env=env)
+    if status != 0:
         raise SystemExit(f"build failed:\n{out}")
     lines = [line for line in out.splitlines() if line.strip()]
     stages = " ".join(f"{line.split()[0]}={line.split()[1]}" for line in lines

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.build_bench import REPO, count_pages, timed_build
+from bench.build_bench import REPO, count_pages, run_sampled, timed_build
 from bench.corpus import write_corpus
 
 LAYOUTS = {
@@ -96,31 +96,12 @@ def hugo_site(corpus: Path, out: Path) -> None:
 
 
 def timed_hugo(site: Path) -> tuple[float, int]:
-    from bench.build_bench import _tree_rss
-    import threading
-    import time
-
     out = site / "public"
     shutil.rmtree(out, ignore_errors=True)
-    start = time.perf_counter()
-    proc = subprocess.Popen(["hugo", "--quiet", "-s", str(site), "-d", str(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    peak, done = 0, threading.Event()
-
-    def sample():
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
-            time.sleep(0.1)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    output, _ = proc.communicate()
-    done.set()
-    sampler.join()
-    if proc.returncode != 0:
+    wall, peak, status, output = run_sampled(["hugo", "--quiet", "-s", str(site), "-d", str(out)])
+    if status != 0:
         raise SystemExit(f"hugo failed:\n{output}")
-    return time.perf_counter() - start, peak
+    return wall, peak
 
 
 def main(argv=None) -> int:
