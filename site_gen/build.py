@@ -21,7 +21,7 @@ from site_gen.model import Figure, build_figures, build_organism_infos
 from site_gen.parallel import default_jobs, run_shares
 from site_gen.render import (Renderer, figure_downloads, make_environment, render_catalogue_jsonl,
                              render_figure_data, render_redirects_file, render_robots, render_search_index,
-                             render_sitemaps)
+                             render_sitemaps, template_error)
 from site_gen.settings import Settings
 from site_gen.write import SiteWriter
 
@@ -178,10 +178,8 @@ def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int]:
             else:
                 for url, text in render_figure_data(work.site, thing).items():
                     writer.put(out_path_for(url), text)
-    except jinja2.TemplateSyntaxError as exc:
-        raise SiteError(f"{exc.filename or exc.name}:{exc.lineno}: template error: {exc.message}") from None
     except (jinja2.TemplateError, KeyError) as exc:
-        raise SiteError(f"while rendering {current}: template error: {exc}") from None
+        raise template_error(exc, current) from None
     return writer.written, writer.unchanged
 
 

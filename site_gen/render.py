@@ -16,6 +16,7 @@ import markupsafe
 from markdown_it import MarkdownIt
 
 from site_gen import jsonld, links
+from site_gen.errors import SiteError
 from site_gen.index import ENTITY_SECTIONS, Entity, Page, Redirect, Site, figure_url, paged_url, slugify_organism
 from site_gen.model import Figure
 
@@ -332,6 +333,13 @@ class Renderer:
     def render_redirect(self, redirect: Redirect) -> str:
         return self.env.get_template("redirect.html").render(
             target=self.link(redirect.to_url), canonical=self.absolute(redirect.to_url))
+
+
+def template_error(exc: Exception, current: str) -> SiteError:
+    """A template failure as the message a curator sees: the template's line, or the page being made."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return SiteError(f"{exc.filename or exc.name}:{exc.lineno}: template error: {exc.message}")
+    return SiteError(f"while rendering {current}: template error: {exc}")
 
 
 # --- data files: no templates needed ---------------------------------------------------------

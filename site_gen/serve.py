@@ -22,18 +22,13 @@ from site_gen.index import Page, out_path_for, update_site
 from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, load_record
 from site_gen.model import Figure
 from site_gen.render import (Renderer, figure_downloads, make_environment, render_catalogue_jsonl,
-                             render_figure_data, render_redirects_file, render_search_index, render_sitemaps)
+                             render_figure_data, render_redirects_file, render_search_index, render_sitemaps,
+                             template_error)
 from site_gen.settings import Settings
 
 log = logging.getLogger(__name__)
 
 HTML_TYPE = "text/html; charset=utf-8"
-
-
-def _template_error(exc: jinja2.TemplateError, current: str) -> SiteError:
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        return SiteError(f"{exc.filename or exc.name}:{exc.lineno}: template error: {exc.message}")
-    return SiteError(f"while rendering {current}: template error: {exc}")
 
 
 def _render_pages(renderer: Renderer, pages) -> dict[str, str]:
@@ -43,9 +38,7 @@ def _render_pages(renderer: Renderer, pages) -> dict[str, str]:
             current = page.url
             out[page.out_path] = renderer.render_page(page)
     except (jinja2.TemplateError, KeyError) as exc:
-        if isinstance(exc, KeyError):
-            raise SiteError(f"while rendering {current}: template error: {exc}") from None
-        raise _template_error(exc, current) from None
+        raise template_error(exc, current) from None
     return out
 
 
@@ -103,19 +96,14 @@ def safe_path(output: Path, url_path: str) -> Path | None:
     return resolved if resolved == output or resolved.is_relative_to(output) else None
 
 
-def _file_state(folder: Path, suffixes: tuple[str, ...] | None = None) -> dict[Path, tuple[int, int]]:
+def _file_state(folder: Path) -> dict[Path, tuple[int, int]]:
     state = {}
     if folder.is_dir():
         for here, dirs, files in os.walk(folder):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             for name in files:
-                if suffixes is None or name.endswith(suffixes):
-                    path = Path(here, name)
-                    try:
-                        st = path.stat()
-                    except OSError:
-                        continue
-                    state[path] = (st.st_size, st.st_mtime_ns)
+                if (st := _stat(Path(here, name))) is not None:
+                    state[Path(here, name)] = (st.st_size, st.st_mtime_ns)
     return state
 
 
@@ -412,7 +400,7 @@ class Preview:
                 current = redirect.from_url
                 files[redirect.out_path] = self.renderer.render_redirect(redirect)
         except jinja2.TemplateError as exc:
-            raise _template_error(exc, current) from None
+            raise template_error(exc, current) from None
         for out_path, text in files.items():
             _replace(self.output, out_path, text)
         return len(files) + (len(pages) if jobs > 1 else 0)
