@@ -16,7 +16,7 @@ import jinja2
 from site_gen import __version__
 from site_gen.errors import Problem, SiteError, summarize_problems
 from site_gen.index import Site, build_site, out_path_for
-from site_gen.load import SourceFiles, find_source_files, load_organism_records, load_record
+from site_gen.load import SourceFiles, find_source_files, load_organism_records, load_record, refused_problems
 from site_gen.model import Figure, build_figures, build_organism_infos
 from site_gen.parallel import default_jobs, run_shares
 from site_gen.render import (Renderer, figure_downloads, make_environment, render_catalogue_jsonl,
@@ -143,7 +143,7 @@ def gather(settings: Settings, root: Path, jobs: int = 1) -> tuple[Site, list[Pr
     with log_time(timings, "parse"):
         files = find_source_files(source)
         figures: list[Figure] = []
-        problems: list[Problem] = []
+        problems: list[Problem] = refused_problems(files)
         for share_figures, share_problems in run_shares(_parse_share, files, min(jobs, max(1, len(files.records) // 500))):
             figures += share_figures
             problems += share_problems

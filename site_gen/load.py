@@ -153,6 +153,22 @@ class SourceFiles:
     records: list[Path]
     tables: dict  # file name → Path
     organisms: list[Path]
+    refused: list[Path] = field(default_factory=list)  # links that lead outside the source folder
+
+
+def leads_outside(path: Path, root: Path) -> bool:
+    """Is `path` a symbolic link whose target lies outside `root` (already resolved)?"""
+    if not path.is_symlink():
+        return False
+    try:
+        return not path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):
+        return True
+
+
+def refused_problems(files: SourceFiles) -> list[Problem]:
+    return [Problem(display_path(p), 0, "", "a link to a file outside the source folder; not read", skipped=True)
+            for p in files.refused]
 
 
 def find_source_files(source: Path) -> SourceFiles:
@@ -162,18 +178,22 @@ def find_source_files(source: Path) -> SourceFiles:
     """
     records: list[Path] = []
     tables: dict = {}
+    refused: list[Path] = []
+    root = source.resolve()
     for folder, dirs, files in os.walk(source):
         here = Path(folder)
         inside_data = here != source and here.relative_to(source).parts[0].startswith(("_", "."))
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if name.endswith(".tsv"):
+            if name.endswith((".tsv", *RECORD_SUFFIXES)) and leads_outside(here / name, root):
+                refused.append(here / name)
+            elif name.endswith(".tsv"):
                 tables.setdefault(name, here / name)
             elif name.endswith(RECORD_SUFFIXES) and not inside_data and not name.startswith("."):
                 records.append(here / name)
     organism_dir = source / ORGANISM_FOLDER
-    organisms = sorted(p for p in organism_dir.glob("*.md")) if organism_dir.is_dir() else []
-    return SourceFiles(sorted(records), tables, organisms)
+    organisms = sorted(p for p in organism_dir.glob("*.md") if p not in refused) if organism_dir.is_dir() else []
+    return SourceFiles(sorted(records), tables, organisms, sorted(set(refused)))
 
 
 def find_tables(figid: str, tables: dict) -> dict:
@@ -206,6 +226,7 @@ def load_records(source: Path) -> tuple[list[RawRecord], list[RawRecord], list[P
     """(figure records, organism records, problems) for every file under `source`."""
     problems: list[Problem] = []
     files = find_source_files(source)
+    problems += refused_problems(files)
     records = [r for p in files.records if (r := load_record(p, files.tables, problems))]
     organisms = load_organism_records(files, problems)
     log.debug("loaded %d records, %d organism files", len(records), len(organisms))

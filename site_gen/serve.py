@@ -19,7 +19,7 @@ from site_gen.build import build, fingerprint_assets
 from site_gen.parallel import default_jobs, run_shares
 from site_gen.errors import Problem, SiteError
 from site_gen.index import Page, out_path_for, update_site
-from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, load_record
+from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, leads_outside, load_record
 from site_gen.model import Figure
 from site_gen.render import (Renderer, figure_downloads, make_environment, render_catalogue_jsonl,
                              render_figure_data, render_redirects_file, render_search_index, render_sitemaps,
@@ -442,7 +442,10 @@ class Preview:
             old = by_src.get(shown)
             if old is not None:
                 removed.append(old)
-            if path.is_file():
+            if leads_outside(path, self.source.resolve()):
+                self.file_problems[shown] = [Problem(shown, 0, "", "a link to a file outside the source folder; "
+                                                    "not read", skipped=True)]
+            elif path.is_file():
                 mine: list[Problem] = []
                 record = load_record(path, self.tables, mine)
                 fig = Figure.from_raw(record, mine) if record is not None else None

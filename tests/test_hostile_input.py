@@ -97,3 +97,22 @@ def test_broken_organism_file_is_reported_and_the_organism_still_listed(tmp_path
     result = build_with(tmp_path, monkeypatch, {"_organisms/homo_sapiens.md": content})
     assert [str(p).split(":")[0] for p in result.problems] == ["src/_organisms/homo_sapiens.md"]
     assert site_file(tmp_path / "out", "/organisms/homo_sapiens.html").is_file()
+
+
+def test_links_out_of_the_source_folder_are_not_read(tmp_path, monkeypatch):
+    secret = tmp_path / "secret.md"
+    secret.write_text(minimal_record("PMC5__secret", figtitle="SECRET-CONTENT"))
+    (tmp_path / "outside.tsv").write_text("word\tmatch\tncbigene_symbol\tncbigene_id\nLEAK\tLEAK\tLEAK\t999\n")
+    source = write_files(tmp_path / "src", GOOD | {"inside.md": minimal_record("PMC6__inside")})
+    (source / "link.md").symlink_to(secret)
+    (source / "_data").mkdir()
+    (source / "_data" / "PMC6__inside-genes.tsv").symlink_to(tmp_path / "outside.tsv")
+    (source / "ok.md").symlink_to(source / "inside.md")  # a link inside the source is fine
+    monkeypatch.chdir(tmp_path)
+    result = run_build(source, tmp_path / "out")
+    refused = sorted(str(p) for p in result.problems if "outside the source folder" in p.message)
+    assert refused == ["src/_data/PMC6__inside-genes.tsv: a link to a file outside the source folder; not read",
+                       "src/link.md: a link to a file outside the source folder; not read"]
+    for page in (tmp_path / "out").rglob("*"):
+        if page.is_file():
+            assert b"SECRET-CONTENT" not in page.read_bytes() and b"LEAK" not in page.read_bytes()
