@@ -228,6 +228,7 @@ class Renderer:
                 for m in fig.diseases
             ],
             "body_html": render_markdown(fig.body),
+            "aliases": [a.rsplit("/", 1)[-1] for a in fig.aliases],
             "downloads": figure_downloads(fig),
             "citation": citation,
             "crumbs": [("Figures", "/figures/"), (fig.figid, page.url)],

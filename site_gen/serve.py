@@ -4,8 +4,9 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
-import os
 import mimetypes
+import os
+import shutil
 import threading
 import time
 import webbrowser
@@ -24,6 +25,7 @@ from site_gen.model import Figure
 from site_gen.render import (Renderer, figure_downloads, make_environment, render_catalogue_jsonl,
                              render_figure_data, render_redirects_file, render_search_index, render_sitemaps,
                              template_error)
+from site_gen.search import NAMES_FOLDER, PAGEFIND_FOLDER, render_name_index, run_pagefind
 from site_gen.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -251,10 +253,18 @@ class Preview:
             if self.pending_data:
                 files["downloads/pfocr-figures.jsonl"] = render_catalogue_jsonl(self.site, self.memo["catalogue"])
                 files["search.json"] = render_search_index(self.site, self.memo["search"])
+                names = render_name_index(self.site)
+                files.update(names)
+                for old in (self.output / NAMES_FOLDER).glob("*.json"):
+                    if f"{NAMES_FOLDER}/{old.name}" not in names:
+                        old.unlink()
             if self.pending_sitemaps:
                 files.update(render_sitemaps(self.site))
             for out_path, text in files.items():
                 _replace(self.output, out_path, text)
+            if self.pending_data:  # the full-text index, made again as a build makes it
+                shutil.rmtree(self.output / PAGEFIND_FOLDER, ignore_errors=True)
+                run_pagefind(self.output, self.site, self.jobs or default_jobs())
             self.pending_data = self.pending_sitemaps = False
             log.info("updated %s in %.3f s", ", ".join(sorted(files)), time.perf_counter() - start)
 
@@ -306,9 +316,8 @@ class Preview:
 
         if self.on_change(paths, defer=True):
             LiveReloadHandler.reload_waiters()
-            from tornado.ioloop import IOLoop
-
-            IOLoop.current().add_callback(self.flush_data)
+            # the catalogue-wide files and the search index, off the loop so that requests keep flowing
+            threading.Thread(target=self.flush_data, name="flush", daemon=True).start()
 
     def _is_organism_file(self, path: Path) -> bool:
         try:

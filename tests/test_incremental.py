@@ -33,6 +33,12 @@ def assert_same_as_full_build(live: Preview, tmp_path: Path):
     settings = make_settings(live.source, tmp_path / "fresh", templates=str(live.templates))
     full = build(settings, REPO, jobs=1, force=True)
     got, want = snapshot(live.output), snapshot(tmp_path / "fresh")
+    # Pagefind numbers pages in the order the folder lists them, which differs between a folder written
+    # at once and one edited in place; its per-page fragments (named by their content) must match.
+    fragments = {k for k in want if k.startswith("pagefind/") and "/fragment/" in k}
+    assert fragments and fragments == {k for k in got if k.startswith("pagefind/") and "/fragment/" in k}
+    got = {k: v for k, v in got.items() if not k.startswith("pagefind/")}
+    want = {k: v for k, v in want.items() if not k.startswith("pagefind/")}
     assert sorted(got) == sorted(want)
     assert [k for k in want if got[k] != want[k]] == []
     assert sorted(map(str, live.problems)) == sorted(map(str, full.problems))

@@ -1,0 +1,103 @@
+"""Search over the whole catalogue on a static host.
+
+Two parts, both built with the site:
+- a Pagefind index of every figure page (title, caption, mentions, IDs; organism and year filters).
+  Pagefind writes one fragment file per page into one folder, so past `GROUP_FIGURES` figures the
+  figures are indexed in 16 groups (by the first hex digit of their shard folder), each its own
+  bundle under `/pagefind/<group>/`; the search page merges them at query time (`mergeIndex`).
+- a name lookup, `/search/names/<bucket>.json`: every gene, chemical, disease and organism name,
+  OCR word, figure ID, alias, PMCID and DOI, normalised, so that a query naming one of them offers its
+  own page first. Buckets are the first two characters of the normalised name, so a query fetches
+  one small file.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import unicodedata
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from site_gen.errors import SiteError
+from site_gen.index import ENTITY_SECTIONS, SHARD_FOLDER, Site, figure_url, out_path_for
+
+log = logging.getLogger(__name__)
+
+GROUP_FIGURES = 20_000  # up to this many figures, one Pagefind bundle
+PAGEFIND_FOLDER = "pagefind"
+NAMES_FOLDER = "search/names"
+
+
+def name_key(text: str) -> str:
+    """Lower case, accents and punctuation dropped: `NF-κB` → `nfκb`, `PMC7988944` → `pmc7988944`."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def bucket_of(key: str) -> str:
+    """The lookup file of a normalised name (the JavaScript computes the same)."""
+    head = key[:2]
+    return "".join(c if c.isascii() and c.isalnum() else "_" for c in head).ljust(2, "_")
+
+
+def render_name_index(site: Site) -> dict[str, str]:
+    """Lookup files: out_path → JSON {normalised name: [[label, url, kind], ...]}."""
+    entries: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+
+    def add(name: str | None, label: str, url: str, kind: str) -> None:
+        key = name_key(name or "")
+        if len(key) >= 2:
+            entries[bucket_of(key)][key].add((label, url, kind))
+
+    for kind, (_folder, _title, noun) in ENTITY_SECTIONS.items():
+        for entity in site.entities(kind).values():
+            label = f"{entity.name} ({noun}, {len(entity.figids)} figure{'s' if len(entity.figids) != 1 else ''})"
+            add(entity.name, label, entity.url, kind)
+            add(entity.key, label, entity.url, kind)
+            for word in entity.words:
+                add(word, label, entity.url, kind)
+            if kind == "organism" and entity.info and entity.info.common:
+                add(entity.info.common, label, entity.url, kind)
+    for fig in site.figures.values():
+        url = figure_url(fig.figid)
+        label = f"{fig.title} (figure {fig.figid})"
+        for name in (fig.figid, fig.pmcid, fig.doi, *(a.rsplit("/", 1)[-1] for a in fig.aliases)):
+            add(name, label, url, "figure")
+    out = {}
+    for bucket, names in entries.items():
+        data = {key: sorted(hits, key=lambda h: (h[2] != "figure", h[0]))[:50] for key, hits in sorted(names.items())}
+        # JSON that cannot break out of anything it is embedded in
+        out[f"{NAMES_FOLDER}/{bucket}.json"] = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace(
+            "<", "\\u003c") + "\n"
+    return out
+
+
+def pagefind_groups(site: Site) -> dict[str, str]:
+    """Bundle name → glob (relative to the site) of the figure pages it indexes."""
+    if len(site.figures) <= GROUP_FIGURES:
+        return {"all": f"figures/{SHARD_FOLDER}/*/*.html"} if site.figures else {}
+    digits = sorted({out_path_for(figure_url(f)).split("/")[2][0] for f in site.figures})
+    return {d: f"figures/{SHARD_FOLDER}/{d}?/*.html" for d in digits}
+
+
+def run_pagefind(site_dir: Path, site: Site, jobs: int) -> list[str]:
+    """Index the figure pages of a built site (before it is swapped in); the bundle names."""
+    groups = pagefind_groups(site)
+
+    def index(item: tuple[str, str]) -> None:
+        name, glob = item
+        cmd = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--glob", glob,
+               "--output-subdir", f"{PAGEFIND_FOLDER}/{name}", "--silent"]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SiteError(f"search index {name}: pagefind failed: {(done.stderr or done.stdout).strip()[-500:]}")
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(index, groups.items()))
+    names = sorted(groups)
+    (site_dir / PAGEFIND_FOLDER).mkdir(exist_ok=True)
+    (site_dir / PAGEFIND_FOLDER / "indexes.json").write_text(json.dumps(names) + "\n", encoding="utf-8")
+    return names
