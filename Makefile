@@ -28,7 +28,14 @@ $(NPM_STAMP): tests/netlify/package.json tests/netlify/package-lock.json
 	cd tests/netlify && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: $(TEST_STAMP) $(NPM_STAMP)
+# Debian's Chromium for tests/test_browser.py (Playwright drives it; it downloads no browser itself)
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get install -y --no-install-recommends chromium || \
+	{ $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }
+
+test: $(TEST_STAMP) $(NPM_STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 serve: $(RUNTIME_STAMP)

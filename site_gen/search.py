@@ -67,6 +67,9 @@ def render_name_index(site: Site) -> dict[str, str]:
         for name in (fig.figid, fig.pmcid, fig.doi, *(a.rsplit("/", 1)[-1] for a in fig.aliases)):
             add(name, label, url, "figure")
     out = {}
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789_"
+    for bucket in (a + b for a in alphabet for b in alphabet):  # every bucket, so a lookup never 404s
+        out[f"{NAMES_FOLDER}/{bucket}.json"] = "{}\n"
     for bucket, names in entries.items():
         data = {key: sorted(hits, key=lambda h: (h[2] != "figure", h[0]))[:50] for key, hits in sorted(names.items())}
         # JSON that cannot break out of anything it is embedded in

@@ -572,6 +572,9 @@ def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 800
     if open_browser:
         threading.Timer(1.0, webbrowser.open, [f"http://{host}:{port}/"]).start()
     log.info("serving %s on http://%s:%d/ (Ctrl-C stops)", settings.output, host, port)
+    # livereload queues a "server restarted" reload for the first browser that connects; nothing has
+    # changed at start, so drop it once the loop runs (before its first poll).
+    IOLoop.instance().add_callback(server.watcher._changes.clear)
     try:
         server.serve(host=host, port=port, restart_delay=0, debug=False)
     except KeyboardInterrupt:

@@ -141,5 +141,5 @@
   }).catch(function (err) {
     box.textContent = "";
     box.appendChild(el("p", { role: "alert" }, "Search is not available: " + err));
-  });
+  }).then(function () { box.setAttribute("data-state", "done"); });
 })();

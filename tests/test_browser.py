@@ -1,0 +1,180 @@
+"""The site in a real browser: Debian's Chromium driven by Playwright, against `site-gen serve`.
+
+Screenshots of each page type are kept in test-artifacts/.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EPOCH, REPO, copy_full_source
+from tests.test_serve import fetch, free_port, wait_for
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+AXE = REPO / "tests" / "netlify" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = REPO / "test-artifacts"
+
+PAGES = {
+    "home": "/",
+    "figure": "/figures/PMC7048131__12964_2020_527_Fig5_HTML.html",
+    "gene": "/genes/6774.html",
+    "chemical": "/chemicals/D019259.html",
+    "organism": "/organisms/homo_sapiens.html",
+    "genes-overview": "/genes/",
+    "figures-overview": "/figures/",
+    "search": "/search.html?q=STAT3",
+    "downloads": "/downloads.html",
+    "not-found": "/no/such/page.html",
+}
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory):
+    if not Path(CHROMIUM).exists() or not AXE.exists():
+        pytest.fail("Chromium (Debian package `chromium`) and tests/netlify/node_modules are needed: run `make test`")
+    root = tmp_path_factory.mktemp("browser")
+    source = copy_full_source(root / "src")
+    port = free_port()
+    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
+    proc = subprocess.Popen([sys.executable, "-m", "site_gen", "serve", "--config", str(root / "none.toml"),
+                             "--source", str(source), "--output", str(root / "out"), "--port", str(port),
+                             "--templates", str(REPO / "templates"), "--static", str(REPO / "static")],
+                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def up():
+        try:
+            return fetch(port, "/")[0] == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(up, 60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield chromium
+        chromium.close()
+
+
+# A 1×1 transparent PNG: figure images are hot-linked from PMC, but a test never reaches the network.
+PIXEL = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                      "1f15c4890000000d49444154789c6360000002000100ffff03000006000557bfabd40000000049454e44ae426082")
+
+
+def _offline(route):
+    if route.request.url.startswith("http://127.0.0.1:"):
+        route.continue_()
+    elif route.request.resource_type == "image":
+        route.fulfill(status=200, content_type="image/png", body=PIXEL)
+    else:
+        route.fulfill(status=204, body=b"")
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.route("**/*", _offline)
+    tab = context.new_page()
+    tab.errors = []
+    tab.on("console", lambda m: tab.errors.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: tab.errors.append(str(e)))
+    yield tab
+    context.close()
+
+
+def search(page, site_url: str, query: str = "", **params) -> list[str]:
+    from urllib.parse import urlencode
+
+    page.goto(f"{site_url}/search.html?{urlencode({'q': query, **params})}")
+    page.wait_for_selector("#results[data-state=done]")
+    return [a.get_attribute("href") for a in page.query_selector_all("#results a")]
+
+
+def figure_links(links: list[str]) -> set[str]:
+    return {link.rsplit("/", 1)[-1].removesuffix(".html") for link in links if "/figures/" in link}
+
+
+def test_a_gene_symbol_offers_its_page_first_then_its_figures(page, site_url):
+    links = search(page, site_url, "STAT3")
+    assert links[0] == "/genes/6774.html"
+    assert {"PMC7048131__12964_2020_527_Fig5_HTML", "PMC8714735__fonc-11-760971-g003"} <= figure_links(links)
+    assert page.errors == []
+
+
+def test_a_chemical_an_organism_and_a_pmcid_lead_to_their_pages(page, site_url):
+    assert search(page, site_url, "sorafenib")[0].startswith("/chemicals/")
+    assert search(page, site_url, "homo sapiens")[0] == "/organisms/homo_sapiens.html"
+    assert search(page, site_url, "PMC7988944")[0] == "/figures/PMC7988944__13027_2021_359_Fig6_HTML.html"
+    assert page.errors == []
+
+
+def test_title_words_find_the_figure_and_filters_narrow_results(page, site_url):
+    links = search(page, site_url, "breast cancer chemoresistance")
+    assert "PMC7048131__12964_2020_527_Fig5_HTML" in figure_links(links)
+    everything = figure_links(search(page, site_url, "signaling"))
+    mouse = figure_links(search(page, site_url, "signaling", organism="Mus musculus"))
+    assert mouse and mouse < everything
+    recent = figure_links(search(page, site_url, "signaling", **{"from": "2020", "to": "2030"}))
+    assert recent and recent < everything and "PMC5400654__oncotarget-08-22145-g003" not in recent  # 2017
+    assert page.errors == []
+
+
+def test_the_form_puts_the_query_in_the_url_and_works_by_keyboard(page, site_url):
+    page.goto(site_url + "/")
+    for _ in range(12):  # Tab from the top of the page reaches the search box
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "site-search":
+            break
+    assert page.evaluate("document.activeElement.id") == "site-search"
+    page.keyboard.type("STAT3")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search.html?q=STAT3")
+    page.wait_for_selector("#results[data-state=done]")
+    for _ in range(30):  # and Tab then reaches the first result
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('href')") == "/genes/6774.html":
+            break
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "/genes/6774.html"
+
+
+def test_figure_page_shows_its_image_tables_and_links(page, site_url):
+    page.goto(site_url + PAGES["figure"])
+    image = page.query_selector("article.figure img")
+    assert image and image.get_attribute("src").startswith("https://") and image.get_attribute("alt")
+    assert len(page.query_selector_all("section[aria-labelledby=genes] tbody tr")) > 5
+    hrefs = [a.get_attribute("href") for a in page.query_selector_all("a")]
+    assert any(h.startswith("https://www.ncbi.nlm.nih.gov/pmc/articles/PMC7048131") for h in hrefs)
+    assert any(h.startswith("https://www.ncbi.nlm.nih.gov/gene/") for h in hrefs)
+    assert any(h.startswith("/data/") and h.endswith("-genes.tsv") for h in hrefs)
+
+
+@pytest.mark.parametrize("kind", sorted(PAGES))
+def test_every_page_type_loads_without_errors_and_passes_axe(page, site_url, kind):
+    response = page.goto(site_url + PAGES[kind])
+    assert response.status == (404 if kind == "not-found" else 200)
+    if kind == "search":
+        page.wait_for_selector("#results[data-state=done]")
+    page.wait_for_load_state("networkidle")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{kind}.png"), full_page=False)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    serious = [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in result["violations"]
+               if v["impact"] in ("serious", "critical")]
+    assert serious == [], kind
+    expected = ["Failed to load resource: the server responded with a status of 404 (Not Found)"] * (kind == "not-found")
+    assert page.errors == expected, kind
