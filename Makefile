@@ -52,6 +52,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.build_bench --figures 1000 10000 100000 --jobs 2
 	$(BIN)/python -m bench.hugo_compare --figures 1000 10000 --jobs 2
 	$(BIN)/python -m bench.serve_bench --figures 10000 --jobs 2
+	$(BIN)/python -m bench.search_bench --figures 100000 --jobs 2
 	$(BIN)/python -m bench.serve_stress --figures 1000 --seconds 30
 	$(BIN)/python -m bench.fuzz --examples 2000
 

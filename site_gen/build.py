@@ -21,7 +21,7 @@ from site_gen.model import Figure, build_figures, build_organism_infos
 from site_gen.parallel import default_jobs, run_shares
 from site_gen.render import (Renderer, figure_downloads, make_environment, render_catalogue_jsonl,
                              render_figure_data, render_redirects_file, render_robots, render_search_index,
-                             render_sitemaps, template_error)
+                             render_gmt, render_sitemaps, template_error)
 from site_gen.search import render_name_index, run_pagefind
 from site_gen.settings import Settings
 from site_gen.write import SiteWriter
@@ -209,6 +209,8 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
         writer.write("search.json", render_search_index(site))
         for out_path, text in render_name_index(site).items():
             writer.write(out_path, text)
+        for out_path, text in render_gmt(site).items():
+            writer.write(out_path, text)
         for out_path, text in render_sitemaps(site).items():
             writer.write(out_path, text)
         writer.write("robots.txt", render_robots(site))
@@ -249,8 +251,9 @@ def build(settings: Settings, root: Path, strict: bool = False, jobs: int | None
     writer = SiteWriter(settings.resolve(root, "output"))
     try:
         write_site(site, settings, root, writer, timings, jobs)
-        with log_time(timings, "search"):
-            run_pagefind(writer.staging, site, jobs)
+        if settings.search_index == "pagefind":
+            with log_time(timings, "search"):
+                run_pagefind(writer.staging, site, jobs)
         with log_time(timings, "check"):
             entries, folder = writer.fullest_folder()
             if entries > settings.folder_limit:

@@ -156,6 +156,7 @@ class Site:
     organism_info: dict = field(default_factory=dict)  # slug → OrganismInfo from the organism files
     redirect_problems: list = field(default_factory=list)  # from the last plan_redirects
     top: dict = field(default_factory=dict)  # kind → the TOP entities in most figures, most first
+    collections: dict = field(default_factory=dict)  # "years" | "pathways" → {name: figids, newest first}
 
     @property
     def genes(self) -> dict[str, Gene]:
@@ -187,7 +188,7 @@ class Site:
             out += groups[("overview", kind)]
             for key in self.entity_tables[kind]:
                 out += groups[(kind, key)]
-        return tuple(out)
+        return tuple(out) + groups["collections"]
 
     def figure_pages(self):
         return (self.page_groups[("figure", figid)][0] for figid in self.figures)
@@ -379,6 +380,47 @@ def figure_page(figid: str) -> Page:
     return Page(figure_url(figid), "figure.html", "figure", figid)
 
 
+COLLECTIONS = {
+    # group: (overview URL, title, template of the overview)
+    "years": ("/years/", "Figures by year", "years.html"),
+    "pathways": ("/pathways/", "Figures with pathway models", "pathways.html"),
+}
+PATHWAY_LINKS = {"wikipathways": "WikiPathways", "ndex": "NDEx"}
+
+
+def collection_url(group: str, name: str) -> str:
+    return f"{COLLECTIONS[group][0]}{name}.html"
+
+
+def refresh_collections(site: Site) -> None:
+    """Figures by year, and figures linked to WikiPathways or NDEx (one pass, newest first)."""
+    years: dict[str, list] = {}
+    pathways: dict[str, list] = {name: [] for name in PATHWAY_LINKS}
+    for fig in site.figures.values():
+        years.setdefault(fig.year or "unknown", []).append(fig.figid)
+        if fig.wpid:
+            pathways["wikipathways"].append(fig.figid)
+        if fig.ndex:
+            pathways["ndex"].append(fig.figid)
+    site.collections = {
+        "years": {year: tuple(years[year])  # newest first, undated last
+                  for year in sorted(years, key=lambda y: (y == "unknown", -int(y) if y.isdigit() else 0))},
+        "pathways": {name: tuple(figids) for name, figids in pathways.items() if figids},
+    }
+
+
+def collection_pages(site: Site) -> tuple[Page, ...]:
+    pages = []
+    for group, (url, _title, template) in COLLECTIONS.items():
+        pages.append(Page(url, template, "collection-overview", group))
+        for name, figids in site.collections[group].items():
+            n = site.page_count(len(figids))
+            first = collection_url(group, name)
+            pages += [Page(paged_url(first, i), "collection.html", "collection", f"{group}/{name}", i, n)
+                      for i in range(1, n + 1)]
+    return tuple(pages)
+
+
 def plan_pages(site: Site, changed_figids=None, touched: dict | None = None) -> None:
     """Plan the pages of everything (or, given an edit, of what it changed) into `site.page_groups`."""
     groups = site.page_groups
@@ -393,6 +435,8 @@ def plan_pages(site: Site, changed_figids=None, touched: dict | None = None) -> 
         else:
             groups.pop(("figure", figid), None)
     groups[("overview", "figure")] = overview_pages(site, "figure")
+    refresh_collections(site)
+    groups["collections"] = collection_pages(site)
     for kind, keys in touched.items():
         table = site.entity_tables[kind]
         for key in keys:

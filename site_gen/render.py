@@ -17,7 +17,8 @@ from markdown_it import MarkdownIt
 
 from site_gen import jsonld, links
 from site_gen.errors import SiteError
-from site_gen.index import ENTITY_SECTIONS, Entity, Page, Redirect, Site, figure_url, paged_url, slugify_organism
+from site_gen.index import (COLLECTIONS, ENTITY_SECTIONS, PATHWAY_LINKS, Entity, Page, Redirect, Site, collection_url,
+                            figure_url, paged_url, slugify_organism)
 from site_gen.model import Figure
 
 log = logging.getLogger(__name__)
@@ -174,10 +175,69 @@ class Renderer:
             "title": site.settings.title,
             "counts": {kind: len(site.entities(kind)) for kind in ENTITY_SECTIONS} | {"figure": len(site.figures)},
             "top_genes": top,
+            "genes_drawn": self.gene_chart(top[:12]),
+            "years_drawn": self.year_chart(),
             "top_organisms": site.top["organism"][:12],
             "recent": [self.figure_item(f) for f in list(site.figures)[:12]],
             "jsonld": jsonld.home_jsonld(site, self.absolute),
             "crumbs": [],
+        }
+
+    def year_chart(self) -> dict:
+        """Figures per year as bars of an SVG drawn here, at build time (no chart code in the browser)."""
+        years = sorted((int(y), len(f)) for y, f in self.site.collections["years"].items() if y.isdigit())
+        width, height, top = 720, 180, max([n for _y, n in years] or [1])
+        step = width / max(1, len(years))
+        bars = [{"x": round(i * step + 1, 1), "width": round(max(1.0, step - 2), 1),
+                 "height": round(n / top * (height - 30), 1), "label": str(y), "value": n,
+                 "url": collection_url("years", str(y))}
+                for i, (y, n) in enumerate(years)]
+        for bar in bars:
+            bar["y"] = round(height - 20 - bar["height"], 1)
+        return {"width": width, "height": height, "bars": bars, "top": top,
+                "first": years[0][0] if years else None, "last": years[-1][0] if years else None}
+
+    def gene_chart(self, genes) -> dict:
+        """The most mentioned genes as horizontal bars, drawn at build time."""
+        top = max([len(g.figids) for g in genes] or [1])
+        rows = [{"y": i * 22, "width": round(len(g.figids) / top * 460, 1), "label": g.name, "value": len(g.figids),
+                 "url": g.url} for i, g in enumerate(genes)]
+        return {"width": 720, "height": 22 * len(rows), "rows": rows}
+
+    def _context_collection_overview(self, page: Page) -> dict:
+        group = page.key
+        url, title, _template = COLLECTIONS[group]
+        entries = [{"name": name, "label": PATHWAY_LINKS.get(name, name), "url": collection_url(group, name),
+                    "count": len(figids)} for name, figids in self.site.collections[group].items()]
+        return {
+            "title": title,
+            "entries": entries,
+            "chart": self.year_chart() if group == "years" else None,
+            "description": f"{title}: {len(entries)} lists of pathway figures.",
+            "crumbs": [(title, url)],
+            "jsonld": jsonld.collection_jsonld(title, url, [(e["label"], e["url"]) for e in entries], len(entries),
+                                               self.absolute),
+        }
+
+    def _context_collection(self, page: Page) -> dict:
+        group, name = page.key.split("/", 1)
+        url, group_title, _template = COLLECTIONS[group]
+        figids = self.site.collections[group][name]
+        shown = self.site.page_slice(figids, page.number)
+        first = collection_url(group, name)
+        label = {"years": f"Figures from {name}" if name != "unknown" else "Figures of unknown year",
+                 "pathways": f"Figures with a {PATHWAY_LINKS.get(name, name)} model"}[group]
+        suffix = f" (page {page.number} of {page.pages})" if page.pages > 1 else ""
+        return {
+            "title": label + suffix,
+            "total": len(figids),
+            "description": f"{len(figids):,} pathway figures: {label.lower()}.",
+            "figure_items": [self.figure_item(f) for f in shown],
+            "pager": self._pager(page, first),
+            "crumbs": [(group_title, url), (label, page.url)],
+            "jsonld": jsonld.collection_jsonld(label + suffix, page.url,
+                                               [(self.site.figures[f].title, figure_url(f)) for f in shown],
+                                               len(figids), self.absolute),
         }
 
     def _context_404(self, page: Page) -> dict:
@@ -187,7 +247,9 @@ class Renderer:
         return {"title": "Search", "crumbs": [("Search", page.url)]}
 
     def _context_downloads(self, page: Page) -> dict:
-        return {"title": "Downloads", "crumbs": [("Downloads", page.url)], "figure_count": len(self.site.figures)}
+        top = self.site.top["organism"][:24]  # the organisms with most figures; each organism page links its own
+        return {"title": "Downloads", "crumbs": [("Downloads", page.url)], "figure_count": len(self.site.figures),
+                "gmt_files": [(o.name, gmt_url(o.key)) for o in top if has_gene_set(self.site, o)]}
 
     def _context_figure(self, page: Page) -> dict:
         site, fig = self.site, self.site.figures[page.key]
@@ -274,6 +336,7 @@ class Renderer:
         context = self._entity_context(page)
         info = context["entity"].info
         context["taxon"] = info and info.ncbi and links.taxon(info.ncbi)
+        context["gmt"] = gmt_url(page.key) if has_gene_set(self.site, context["entity"]) else None
         return context
 
     def _context_figure_overview(self, page: Page) -> dict:
@@ -424,6 +487,32 @@ def render_catalogue_jsonl(site: Site, memo: dict | None = None) -> str:
 def render_search_index(site: Site, memo: dict | None = None) -> str:
     """The data the search page loads: one compact entry per figure."""
     return "[" + ",".join(_per_figure(site, search_entry, memo)) + "]\n"
+
+
+def render_gmt(site: Site) -> dict[str, str]:
+    """Gene sets for enrichment tools (clusterProfiler, Enrichr): a GMT file per organism.
+
+    One line per figure that names the organism and has genes: figure ID, figure URL, NCBI Gene IDs.
+    """
+    out = {}
+    for organism in site.organisms.values():
+        lines = []
+        for figid in organism.figids:
+            ids = sorted({m.entrez for m in site.figures[figid].genes if m.entrez}, key=int)
+            if ids:
+                lines.append("\t".join([figid, site.settings.base_url + figure_url(figid), *ids]))
+        if lines:
+            out[gmt_url(organism.key).lstrip("/")] = "\n".join(lines) + "\n"
+    return out
+
+
+def has_gene_set(site: Site, organism: Entity) -> bool:
+    """Does an organism get a GMT file (does any of its figures name a gene)?"""
+    return any(m.entrez for f in organism.figids for m in site.figures[f].genes)
+
+
+def gmt_url(slug: str) -> str:
+    return f"/downloads/gmt/{slug}.gmt"
 
 
 def render_robots(site: Site) -> str:

@@ -12,17 +12,15 @@ Two parts, both built with the site:
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import subprocess
-import sys
 import unicodedata
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from site_gen.errors import SiteError
-from site_gen.index import ENTITY_SECTIONS, SHARD_FOLDER, Site, figure_url, out_path_for
+from site_gen.index import ENTITY_SECTIONS, Site, figure_url, out_path_for
 
 log = logging.getLogger(__name__)
 
@@ -78,28 +76,50 @@ def render_name_index(site: Site) -> dict[str, str]:
     return out
 
 
-def pagefind_groups(site: Site) -> dict[str, str]:
-    """Bundle name → glob (relative to the site) of the figure pages it indexes."""
+def pagefind_groups(site: Site) -> dict[str, list[str]]:
+    """Bundle name → the figures it indexes (newest first)."""
+    if not site.figures:
+        return {}
     if len(site.figures) <= GROUP_FIGURES:
-        return {"all": f"figures/{SHARD_FOLDER}/*/*.html"} if site.figures else {}
-    digits = sorted({out_path_for(figure_url(f)).split("/")[2][0] for f in site.figures})
-    return {d: f"figures/{SHARD_FOLDER}/{d}?/*.html" for d in digits}
+        return {"all": list(site.figures)}
+    groups: dict[str, list[str]] = {}
+    for figid in site.figures:  # by the first hex digit of the figure's shard folder
+        groups.setdefault(out_path_for(figure_url(figid)).split("/")[2][0], []).append(figid)
+    return dict(sorted(groups.items()))
+
+
+async def _index_group(site_dir: Path, output: Path, figids: list[str]) -> None:
+    from pagefind.index import PagefindIndex
+
+    async with PagefindIndex() as index:
+        for figid in figids:  # one fixed order, so that the same site gives the same bundle
+            url = figure_url(figid)
+            html = (site_dir / out_path_for(url)).read_text(encoding="utf-8")
+            await index.add_html_file(content=html, url=url)
+        await index.write_files(output_path=str(output))
 
 
 def run_pagefind(site_dir: Path, site: Site, jobs: int) -> list[str]:
-    """Index the figure pages of a built site (before it is swapped in); the bundle names."""
+    """Index the figure pages of a built site (before it is swapped in); the bundle names.
+
+    Pages are handed to Pagefind one by one, in the site's order and under their public URLs
+    (`/figures/<figid>.html`, not the shard folder they live in).
+    """
     groups = pagefind_groups(site)
 
-    def index(item: tuple[str, str]) -> None:
-        name, glob = item
-        cmd = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--glob", glob,
-               "--output-subdir", f"{PAGEFIND_FOLDER}/{name}", "--silent"]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise SiteError(f"search index {name}: pagefind failed: {(done.stderr or done.stdout).strip()[-500:]}")
+    async def index_all():
+        limit = asyncio.Semaphore(max(1, jobs))
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(index, groups.items()))
+        async def one(name, figids):
+            async with limit:
+                await _index_group(site_dir, site_dir / PAGEFIND_FOLDER / name, figids)
+
+        await asyncio.gather(*(one(name, figids) for name, figids in groups.items()))
+
+    try:
+        asyncio.run(index_all())
+    except Exception as exc:  # noqa: BLE001 - Pagefind's own errors, reported as a build error
+        raise SiteError(f"search index: pagefind failed: {exc}") from exc
     names = sorted(groups)
     (site_dir / PAGEFIND_FOLDER).mkdir(exist_ok=True)
     (site_dir / PAGEFIND_FOLDER / "indexes.json").write_text(json.dumps(names) + "\n", encoding="utf-8")

@@ -23,8 +23,8 @@ from site_gen.index import Page, out_path_for, update_site
 from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, leads_outside, load_record
 from site_gen.model import Figure
 from site_gen.render import (Renderer, figure_downloads, make_environment, render_catalogue_jsonl,
-                             render_figure_data, render_redirects_file, render_search_index, render_sitemaps,
-                             template_error)
+                             render_figure_data, render_gmt, render_redirects_file, render_search_index,
+                             render_sitemaps, template_error)
 from site_gen.search import NAMES_FOLDER, PAGEFIND_FOLDER, render_name_index, run_pagefind
 from site_gen.settings import Settings
 
@@ -255,14 +255,17 @@ class Preview:
                 files["search.json"] = render_search_index(self.site, self.memo["search"])
                 names = render_name_index(self.site)
                 files.update(names)
-                for old in (self.output / NAMES_FOLDER).glob("*.json"):
-                    if f"{NAMES_FOLDER}/{old.name}" not in names:
-                        old.unlink()
+                gmt = render_gmt(self.site)
+                files.update(gmt)
+                for folder, pattern, made in ((NAMES_FOLDER, "*.json", names), ("downloads/gmt", "*.gmt", gmt)):
+                    for old in (self.output / folder).glob(pattern):
+                        if f"{folder}/{old.name}" not in made:
+                            old.unlink()
             if self.pending_sitemaps:
                 files.update(render_sitemaps(self.site))
             for out_path, text in files.items():
                 _replace(self.output, out_path, text)
-            if self.pending_data:  # the full-text index, made again as a build makes it
+            if self.pending_data and self.settings.search_index == "pagefind":  # the full-text index, made again
                 shutil.rmtree(self.output / PAGEFIND_FOLDER, ignore_errors=True)
                 run_pagefind(self.output, self.site, self.jobs or default_jobs())
             self.pending_data = self.pending_sitemaps = False
@@ -332,6 +335,7 @@ class Preview:
         redirects_before = {r.out_path: r for r in site.redirects}
         figures_before = dict(site.figures)
         lists_before = (site.figure_ids, dict(site.entity_lists))
+        collections_before = site.collections
         todo: dict[str, Page] = {}
         stale: set[str] = set()
         notes = []
@@ -360,6 +364,13 @@ class Preview:
                 for page in new:
                     if self._overview_changed(page, changed_figids, touched, lists_before):
                         todo[page.out_path] = page
+            old_pages = {p.out_path: p for p in groups_before["collections"]}
+            new_pages = site.page_groups["collections"]
+            stale |= set(old_pages) - {p.out_path for p in new_pages}
+            for page in new_pages:  # by year, with pathway models: the lists whose slice changed
+                if old_pages.get(page.out_path) != page or page.kind == "collection-overview" or \
+                        self._collection_changed(page, changed_figids, collections_before):
+                    todo[page.out_path] = page
         if templates:
             if self.env.cache is not None:
                 self.env.cache.clear()
@@ -413,6 +424,11 @@ class Preview:
         for out_path, text in files.items():
             _replace(self.output, out_path, text)
         return len(files) + (len(pages) if jobs > 1 else 0)
+
+    def _collection_changed(self, page: Page, figids: set[str], before: dict) -> bool:
+        group, name = page.key.split("/", 1)
+        now = self.site.page_slice(self.site.collections[group].get(name, ()), page.number)
+        return now != self.site.page_slice(before[group].get(name, ()), page.number) or not figids.isdisjoint(now)
 
     def _overview_changed(self, page: Page, figids: set[str], touched: dict, lists_before) -> bool:
         site = self.site

@@ -39,6 +39,7 @@ class Settings:
     page_size: int = _setting(200, "entries per page of overview and entity lists")
     sitemap_size: int = _setting(45000, "URLs per sitemap file (at most 50,000)")
     folder_limit: int = _setting(50000, "most entries any output folder may hold (Netlify refuses 54,000)")
+    search_index: str = _setting("pagefind", "full-text search index: pagefind, or none")
     license_url: str = _setting(
         "https://creativecommons.org/publicdomain/zero/1.0/", "license of the catalogue data"
     )
@@ -88,6 +89,8 @@ def _check_values(s: Settings) -> list[str]:
             problems.append(f"image_url: bad pattern {pattern!r}: {exc}")
     if s.sitemap_size > 50000:
         problems.append(f"sitemap_size: sitemaps hold at most 50,000 URLs, got {s.sitemap_size}")
+    if s.search_index not in ("pagefind", "none"):
+        problems.append(f"search_index: expected pagefind or none, got {s.search_index!r}")
     if s.folder_limit < 1:
         problems.append(f"folder_limit: expected a positive number, got {s.folder_limit}")
     return problems

@@ -17,7 +17,9 @@ EPOCH = "1700000000"  # 2023-11-14
 
 
 def make_settings(source: Path, output: Path, **overrides) -> Settings:
-    values = {"templates": str(REPO / "templates"), "static": str(REPO / "static")} | overrides
+    """Settings for a test build. The Pagefind index is left out unless a test asks for it
+    (search_index="pagefind"): it is checked by the search and browser tests."""
+    values = {"templates": str(REPO / "templates"), "static": str(REPO / "static"), "search_index": "none"} | overrides
     return Settings(source=str(source), output=str(output), **values)
 
 

@@ -22,7 +22,7 @@ def preview(tmp_path, monkeypatch):
     source = copy_full_source(tmp_path / "src")
     templates = tmp_path / "templates"
     shutil.copytree(REPO / "templates", templates)
-    settings = make_settings(source, tmp_path / "out", templates=str(templates))
+    settings = make_settings(source, tmp_path / "out", templates=str(templates), search_index="pagefind")
     live = Preview(settings, REPO, jobs=1)
     live.rebuild()
     assert live.error is None
@@ -30,7 +30,7 @@ def preview(tmp_path, monkeypatch):
 
 
 def assert_same_as_full_build(live: Preview, tmp_path: Path):
-    settings = make_settings(live.source, tmp_path / "fresh", templates=str(live.templates))
+    settings = make_settings(live.source, tmp_path / "fresh", templates=str(live.templates), search_index="pagefind")
     full = build(settings, REPO, jobs=1, force=True)
     got, want = snapshot(live.output), snapshot(tmp_path / "fresh")
     # Pagefind numbers pages in the order the folder lists them, which differs between a folder written

@@ -1,0 +1,88 @@
+"""How much index data a search downloads, on a cold cache, at catalogue scale.
+
+    python -m bench.search_bench --figures 100000 [--jobs 2]
+
+Builds the generated corpus (with its Pagefind bundles) if needed, serves it with `site-gen serve`,
+and runs queries in Debian's Chromium (Playwright) with the cache disabled: a gene symbol, a rare
+gene, title words, an organism filter, a figure ID. For each it prints the bytes fetched from
+/pagefind/ and /search/ and the number of results. The target is 500 KB per query.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench.build_bench import REPO, timed_build
+from bench.corpus import gene_symbol, write_corpus
+from tests.test_serve import fetch, free_port, wait_for
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--figures", type=int, default=100000)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--work", type=Path, default=REPO / "bench" / "out")
+    args = parser.parse_args(argv)
+    corpus, site = args.work / f"corpus-{args.figures}", args.work / f"site-{args.figures}"
+    if not (corpus / ".complete").exists():
+        write_corpus(corpus, args.figures)
+        (corpus / ".complete").write_text("")
+    if not (site / "pagefind" / "indexes.json").exists():
+        wall, peak, detail = timed_build(corpus, site, args.jobs)
+        print(f"built in {wall:.0f} s, peak {peak / 2**20:.0f} MB\n    {detail}")
+    bundles = (site / "pagefind" / "indexes.json").read_text().strip()
+    fullest = max((len(list(p.iterdir())), p) for p in (site / "pagefind").rglob("*") if p.is_dir())
+    print(f"bundles {bundles}; fullest folder: {fullest[0]} entries ({fullest[1].relative_to(site)})")
+    figid = sorted((corpus / "figures").iterdir())[args.figures // 3].stem
+    queries = {"common gene": {"q": gene_symbol(0)}, "rare gene": {"q": gene_symbol(120_000)},
+               "title words": {"q": "insulin signaling feedback"}, "figure ID": {"q": figid},
+               "gene + organism filter": {"q": gene_symbol(3), "organism": "Mus musculus"}}
+    port = free_port()
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+    proc = subprocess.Popen([sys.executable, "-m", "site_gen", "serve", "--source", str(corpus), "--output",
+                             str(site), "--port", str(port), "-q"], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def up():
+            try:
+                return fetch(port, "/")[0] == 200
+            except OSError:
+                return False
+        wait_for(up, 1800)
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            for label, params in queries.items():
+                context = browser.new_context()
+                page = context.new_page()
+                sizes = []
+                page.on("response", lambda r: sizes.append((r.url, len(r.body()))) if (
+                    "/pagefind/" in r.url or "/search/" in r.url) and r.ok else None)
+                context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+                    f"http://127.0.0.1:{port}") else route.fulfill(status=204, body=b""))
+                start = time.perf_counter()
+                page.goto(f"http://127.0.0.1:{port}/search.html?{urlencode(params)}")
+                page.wait_for_selector("#results[data-state=done]", timeout=120_000)
+                took = time.perf_counter() - start
+                results = page.text_content("#results .summary") or ""
+                index_bytes = sum(n for url, n in sizes if "wasm" not in url and not url.endswith(".js"))
+                code_bytes = sum(n for url, n in sizes if "wasm" in url or url.endswith(".js"))
+                verdict = "within" if index_bytes <= 500_000 else "OVER"
+                print(f"{label:<24} {index_bytes / 1000:7.0f} KB index data ({verdict} 500 KB), "
+                      f"{code_bytes / 1000:5.0f} KB code, {len(sizes)} files, {took:5.1f} s: {results}")
+                context.close()
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
