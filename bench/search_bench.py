@@ -2,7 +2,7 @@
 
     python -m bench.search_bench --figures 100000 [--jobs 2]
 
-Builds the generated corpus (with its Pagefind bundles) if needed, serves it with `site-gen serve`,
+Builds the generated corpus (with its Pagefind bundles) if needed, serves it as `site-gen serve` does,
 and runs queries in Debian's Chromium (Playwright) with the cache disabled: a gene symbol, a rare
 gene, title words, an organism filter, a figure ID. For each it prints the bytes fetched from
 /pagefind/ and /search/ and the number of results. The target is 500 KB per query.
@@ -10,16 +10,17 @@ gene, title words, an organism filter, a figure ID. For each it prints the bytes
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from bench.build_bench import REPO, timed_build
 from bench.corpus import gene_symbol, write_corpus
-from tests.test_serve import fetch, free_port, wait_for
+from site_gen.serve import Preview, read_redirect_rules
+from site_gen.settings import Settings
+from tests.test_serve import free_port
 
 
 def main(argv=None) -> int:
@@ -42,18 +43,18 @@ def main(argv=None) -> int:
     queries = {"common gene": {"q": gene_symbol(0)}, "rare gene": {"q": gene_symbol(120_000)},
                "title words": {"q": "insulin signaling feedback"}, "figure ID": {"q": figid},
                "gene + organism filter": {"q": gene_symbol(3), "organism": "Mus musculus"}}
+    # the built site, served as `site-gen serve` serves it (shards, redirects), without building it again
     port = free_port()
-    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
-    proc = subprocess.Popen([sys.executable, "-m", "site_gen", "serve", "--source", str(corpus), "--output",
-                             str(site), "--port", str(port), "-q"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    preview = Preview(Settings(source=str(corpus), output=str(site)), REPO)
+    preview.rules = read_redirect_rules(site)
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = make_server("127.0.0.1", port, preview, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        def up():
-            try:
-                return fetch(port, "/")[0] == 200
-            except OSError:
-                return False
-        wait_for(up, 1800)
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
@@ -79,8 +80,7 @@ def main(argv=None) -> int:
                 context.close()
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=60)
+        server.shutdown()
     return 0
 
 

@@ -1,0 +1,62 @@
+"""The search data built with the site: the Pagefind bundles and the name lookup."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from site_gen import search
+from site_gen.search import bucket_of, name_key
+from tests.conftest import copy_full_source, run_build
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("search")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOURCE_DATE_EPOCH", "1700000000")
+        result = run_build(copy_full_source(root / "src"), root / "out", search_index="pagefind")
+    return root / "out", result.site
+
+
+def lookup(site_dir, text):
+    key = name_key(text)
+    data = json.loads((site_dir / "search" / "names" / f"{bucket_of(key)}.json").read_text())
+    return [url for _label, url, _kind in data.get(key, [])]
+
+
+def test_names_lead_to_their_pages(built):
+    site_dir, site = built
+    assert lookup(site_dir, "STAT3") == ["/genes/6774.html"]
+    assert lookup(site_dir, "stat-3") == ["/genes/6774.html"]  # case and punctuation do not matter
+    assert "/genes/5594.html" in lookup(site_dir, "МАРК")  # an OCR word, Cyrillic letters and all
+    assert lookup(site_dir, "Homo sapiens") == ["/organisms/homo_sapiens.html"]
+    assert lookup(site_dir, "PMC7988944") == ["/figures/PMC7988944__13027_2021_359_Fig6_HTML.html"]
+    assert lookup(site_dir, "PMC7988944__F6") == ["/figures/PMC7988944__13027_2021_359_Fig6_HTML.html"]
+    fig = next(f for f in site.figures.values() if f.doi)
+    assert lookup(site_dir, fig.doi) == [f"/figures/{fig.figid}.html"]
+    buckets = list((site_dir / "search" / "names").iterdir())
+    assert len(buckets) == 37 * 37 and max(p.stat().st_size for p in buckets) < 100_000
+
+
+def test_every_figure_is_in_the_pagefind_bundle_and_nothing_else(built):
+    site_dir, site = built
+    assert json.loads((site_dir / "pagefind" / "indexes.json").read_text()) == ["all"]
+    entry = json.loads((site_dir / "pagefind" / "all" / "pagefind-entry.json").read_text())
+    assert entry["languages"]["en"]["page_count"] == len(site.figures)
+    assert len(list((site_dir / "pagefind" / "all" / "fragment").iterdir())) == len(site.figures)
+
+
+def test_a_large_catalogue_is_indexed_in_groups(tmp_path, monkeypatch):
+    from bench.corpus import write_corpus
+
+    monkeypatch.setattr(search, "GROUP_FIGURES", 20)
+    write_corpus(tmp_path / "src", 60, seed=5)
+    result = run_build(tmp_path / "src", tmp_path / "out", search_index="pagefind")
+    names = json.loads((tmp_path / "out" / "pagefind" / "indexes.json").read_text())
+    assert len(names) > 1 and all(len(n) == 1 and n in "0123456789abcdef" for n in names)
+    counted = 0
+    for name in names:
+        entry = json.loads((tmp_path / "out" / "pagefind" / name / "pagefind-entry.json").read_text())
+        counted += entry["languages"]["en"]["page_count"]
+    assert counted == len(result.site.figures) == 60
