@@ -22,7 +22,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 def build_cmd(source: Path, output: Path) -> list[str]:
     return [sys.executable, "-m", "site_gen", "build", "--config", str(source / "none.toml"), "--source", str(source),
             "--output", str(output), "--templates", str(REPO / "templates"), "--static", str(REPO / "static"),
-            "--jobs", "2", "-q"]
+            "--jobs", "2", "-q", "--search-index", "none"]  # Pagefind is checked in test_search
 
 
 @pytest.fixture(scope="module")
