@@ -5,22 +5,24 @@ Two parts, both built with the site:
   Pagefind writes one fragment file per page into one folder, so past `GROUP_FIGURES` figures the
   figures are indexed in 16 groups (by the first hex digit of their shard folder), each its own
   bundle under `/pagefind/<group>/`; the search page merges them at query time (`mergeIndex`).
-- a name lookup, `/search/names/<bucket>.json`: every gene, chemical, disease and organism name,
+- a name lookup, `/search/names/<c>/<bucket>.json`: every gene, chemical, disease and organism name,
   OCR word, figure ID, alias, PMCID and DOI, normalised, so that a query naming one of them offers its
   own page first. Buckets are the first two characters of the normalised name, so a query fetches
   one small file.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+import subprocess
+import sys
 import unicodedata
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from site_gen.errors import SiteError
-from site_gen.index import ENTITY_SECTIONS, Site, figure_url, out_path_for
+from site_gen.index import ENTITY_SECTIONS, SHARD_FOLDER, Site, figure_url, out_path_for
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,11 @@ def bucket_of(key: str) -> str:
     """The lookup file of a normalised name (the JavaScript computes the same)."""
     head = key[:2]
     return "".join(c if c.isascii() and c.isalnum() else "_" for c in head).ljust(2, "_")
+
+
+def names_path(bucket: str) -> str:
+    """`search/names/s/st.json`: a folder per first character keeps folders small."""
+    return f"{NAMES_FOLDER}/{bucket[0]}/{bucket}.json"
 
 
 def render_name_index(site: Site) -> dict[str, str]:
@@ -67,59 +74,44 @@ def render_name_index(site: Site) -> dict[str, str]:
     out = {}
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789_"
     for bucket in (a + b for a in alphabet for b in alphabet):  # every bucket, so a lookup never 404s
-        out[f"{NAMES_FOLDER}/{bucket}.json"] = "{}\n"
+        out[names_path(bucket)] = "{}\n"
     for bucket, names in entries.items():
         data = {key: sorted(hits, key=lambda h: (h[2] != "figure", h[0]))[:50] for key, hits in sorted(names.items())}
         # JSON that cannot break out of anything it is embedded in
-        out[f"{NAMES_FOLDER}/{bucket}.json"] = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace(
+        out[names_path(bucket)] = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace(
             "<", "\\u003c") + "\n"
     return out
 
 
-def pagefind_groups(site: Site) -> dict[str, list[str]]:
-    """Bundle name → the figures it indexes (newest first)."""
+def pagefind_groups(site: Site) -> dict[str, str]:
+    """Bundle name → glob (relative to the site) of the figure pages it indexes."""
     if not site.figures:
         return {}
     if len(site.figures) <= GROUP_FIGURES:
-        return {"all": list(site.figures)}
-    groups: dict[str, list[str]] = {}
-    for figid in site.figures:  # by the first hex digit of the figure's shard folder
-        groups.setdefault(out_path_for(figure_url(figid)).split("/")[2][0], []).append(figid)
-    return dict(sorted(groups.items()))
-
-
-async def _index_group(site_dir: Path, output: Path, figids: list[str]) -> None:
-    from pagefind.index import PagefindIndex
-
-    async with PagefindIndex() as index:
-        for figid in figids:  # one fixed order, so that the same site gives the same bundle
-            url = figure_url(figid)
-            html = (site_dir / out_path_for(url)).read_text(encoding="utf-8")
-            await index.add_html_file(content=html, url=url)
-        await index.write_files(output_path=str(output))
+        return {"all": f"figures/{SHARD_FOLDER}/*/*.html"}
+    digits = sorted({out_path_for(figure_url(f)).split("/")[2][0] for f in site.figures})
+    return {d: f"figures/{SHARD_FOLDER}/{d}?/*.html" for d in digits}
 
 
 def run_pagefind(site_dir: Path, site: Site, jobs: int) -> list[str]:
     """Index the figure pages of a built site (before it is swapped in); the bundle names.
 
-    Pages are handed to Pagefind one by one, in the site's order and under their public URLs
-    (`/figures/<figid>.html`, not the shard folder they live in).
+    Alias stubs share the figures' folders; only pages marked `data-pagefind-body` are indexed.
+    Result URLs are where the files live (`/figures/_/<shard>/...`); the search page links the
+    public URL.
     """
     groups = pagefind_groups(site)
 
-    async def index_all():
-        limit = asyncio.Semaphore(max(1, jobs))
+    def index(item: tuple[str, str]) -> None:
+        name, glob = item
+        cmd = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--glob", glob,
+               "--output-subdir", f"{PAGEFIND_FOLDER}/{name}", "--silent"]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SiteError(f"search index {name}: pagefind failed: {(done.stderr or done.stdout).strip()[-500:]}")
 
-        async def one(name, figids):
-            async with limit:
-                await _index_group(site_dir, site_dir / PAGEFIND_FOLDER / name, figids)
-
-        await asyncio.gather(*(one(name, figids) for name, figids in groups.items()))
-
-    try:
-        asyncio.run(index_all())
-    except Exception as exc:  # noqa: BLE001 - Pagefind's own errors, reported as a build error
-        raise SiteError(f"search index: pagefind failed: {exc}") from exc
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(index, groups.items()))
     names = sorted(groups)
     (site_dir / PAGEFIND_FOLDER).mkdir(exist_ok=True)
     (site_dir / PAGEFIND_FOLDER / "indexes.json").write_text(json.dumps(names) + "\n", encoding="utf-8")

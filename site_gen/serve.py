@@ -257,9 +257,9 @@ class Preview:
                 files.update(names)
                 gmt = render_gmt(self.site)
                 files.update(gmt)
-                for folder, pattern, made in ((NAMES_FOLDER, "*.json", names), ("downloads/gmt", "*.gmt", gmt)):
+                for folder, pattern, made in ((NAMES_FOLDER, "*/*.json", names), ("downloads/gmt", "*.gmt", gmt)):
                     for old in (self.output / folder).glob(pattern):
-                        if f"{folder}/{old.name}" not in made:
+                        if old.relative_to(self.output).as_posix() not in made:
                             old.unlink()
             if self.pending_sitemaps:
                 files.update(render_sitemaps(self.site))
@@ -313,14 +313,14 @@ class Preview:
             log.info("rebuilt %s in %.3f s", what, time.perf_counter() - start)
             return True
 
-    def changed(self, paths=None) -> None:
-        """Rebuild what changed, then tell every connected browser to reload (on the server's loop)."""
+    def changed(self, paths, loop) -> None:
+        """Called by the watcher thread: rebuild what changed, have the server's loop send the reload,
+        then write the catalogue-wide files. Requests keep being served throughout."""
         from livereload.handlers import LiveReloadHandler
 
         if self.on_change(paths, defer=True):
-            LiveReloadHandler.reload_waiters()
-            # the catalogue-wide files and the search index, off the loop so that requests keep flowing
-            threading.Thread(target=self.flush_data, name="flush", daemon=True).start()
+            loop.add_callback(LiveReloadHandler.reload_waiters)
+            self.flush_data()
 
     def _is_organism_file(self, path: Path) -> bool:
         try:
@@ -571,7 +571,7 @@ def _watch(preview: Preview, loop, stop: threading.Event) -> None:
 
     paths = [p for p in (preview.source, preview.templates, preview.static, preview.config) if p.exists()]
     for changes in watch(*paths, debounce=50, step=20, stop_event=stop, raise_interrupt=False):
-        loop.add_callback(preview.changed, {path for _kind, path in changes})
+        preview.changed({path for _kind, path in changes}, loop)  # here, off the loop that serves requests
 
 
 def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 8000,

@@ -35,6 +35,9 @@
     return Array.from(key.slice(0, 2)).map(function (c) { return /[a-z0-9]/.test(c) ? c : "_"; }).join("").padEnd(2, "_");
   }
 
+  // Pagefind saw the files where they live (figures/_/<shard>/); pages are linked at their public URLs.
+  function publicUrl(url) { return url.replace(/\/(figures|genes|chemicals|diseases|organisms|data)\/_\/[0-9a-f]{2}\//, "/$1/"); }
+
   function showNames(hits) {
     if (!hits.length) { return; }
     var section = el("section", { "class": "names", "aria-label": "Pages named " + query });
@@ -51,7 +54,8 @@
   function lookupNames() {
     var key = nameKey(query);
     if (key.length < 2) { return Promise.resolve([]); }
-    return fetch(base + "/search/names/" + bucketOf(key) + ".json")
+    var bucket = bucketOf(key);
+    return fetch(base + "/search/names/" + bucket.charAt(0) + "/" + bucket + ".json")
       .then(function (r) { return r.ok ? r.json() : {}; })
       .then(function (data) { return data[key] || []; })
       .catch(function () { return []; });
@@ -101,7 +105,7 @@
           if (page.meta.image) {
             item.appendChild(el("img", { src: page.meta.image, alt: "", loading: "lazy", width: "96" }));
           }
-          item.appendChild(el("a", { href: page.url }, page.meta.title || page.url));
+          item.appendChild(el("a", { href: publicUrl(page.url) }, page.meta.title || page.url));
           var facts = [];
           if (page.filters.year) { facts.push(page.filters.year.join(", ")); }
           if (page.filters.organism) { facts.push(page.filters.organism.join(", ")); }

@@ -133,6 +133,13 @@ def test_an_edited_title_changes_exactly_the_pages_that_show_it(corpus, tmp_path
                 number = entity.figids.index(figid) // size + 1
                 url = entity.url if number == 1 else entity.url.removesuffix(".html") + f"-p{number}.html"
                 must.add(site_file(Path(""), url).as_posix())
+    year = fig.year or "unknown"  # the figure's year page, and the name lookups that show its title
+    number = site.collections["years"][year].index(figid) // size + 1
+    must.add(site_file(Path(""), f"/years/{year}.html" if number == 1 else f"/years/{year}-p{number}.html").as_posix())
+    from site_gen.search import bucket_of, name_key, names_path
+    for name in (fig.figid, fig.pmcid, fig.doi, *(a.rsplit("/", 1)[-1] for a in fig.aliases)):
+        if name and len(name_key(name)) >= 2:
+            must.add(names_path(bucket_of(name_key(name))))
     position = list(site.figures).index(figid) // size + 1
     must.add("figures/index.html" if position == 1 else f"figures/page-{position}.html")
     if list(site.figures).index(figid) < 12:

@@ -34,6 +34,7 @@
   function bucketOf(key) {
     return Array.from(key.slice(0, 2)).map(function (c) { return /[a-z0-9]/.test(c) ? c : "_"; }).join("").padEnd(2, "_");
   }
+
   // Pagefind saw the files where they live (figures/_/<shard>/); pages are linked at their public URLs.
   function publicUrl(url) { return url.replace(/\/(figures|genes|chemicals|diseases|organisms|data)\/_\/[0-9a-f]{2}\//, "/$1/"); }
 
@@ -53,7 +54,8 @@
   function lookupNames() {
     var key = nameKey(query);
     if (key.length < 2) { return Promise.resolve([]); }
-    return fetch(base + "/search/names/" + bucketOf(key) + ".json")
+    var bucket = bucketOf(key);
+    return fetch(base + "/search/names/" + bucket.charAt(0) + "/" + bucket + ".json")
       .then(function (r) { return r.ok ? r.json() : {}; })
       .then(function (data) { return data[key] || []; })
       .catch(function () { return []; });
