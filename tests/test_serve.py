@@ -54,13 +54,14 @@ def server(tmp_path):
     cmd = [sys.executable, "-m", "site_gen", "serve", "--config", str(tmp_path / "none.toml"),
            "--source", str(source), "--output", str(tmp_path / "out"), "--port", str(port),
            "--templates", str(REPO / "templates"), "--static", str(REPO / "static")]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = (tmp_path / "serve.log").open("wb")  # a file, not a pipe: a full pipe would stall the server
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         def up():
             try:
                 return fetch(port, "/")[0] == 200
             except OSError:
-                assert proc.poll() is None, proc.stdout.read().decode()
+                assert proc.poll() is None, (tmp_path / "serve.log").read_text()
                 return False
         wait_for(up)
         yield port, source, tmp_path / "out"
@@ -71,6 +72,7 @@ def server(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()
 
 
 def test_serves_reference_urls_redirects_and_404(server):
