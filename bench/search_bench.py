@@ -28,11 +28,21 @@ def main(argv=None) -> int:
     parser.add_argument("--figures", type=int, default=100000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "out")
+    parser.add_argument("--reindex", action="store_true", help="remake only the Pagefind bundles of a built site")
     args = parser.parse_args(argv)
     corpus, site = args.work / f"corpus-{args.figures}", args.work / f"site-{args.figures}"
     if not (corpus / ".complete").exists():
         write_corpus(corpus, args.figures)
         (corpus / ".complete").write_text("")
+    if args.reindex and (site / "pagefind").exists():
+        import shutil
+        from types import SimpleNamespace
+
+        from site_gen.search import run_pagefind
+        shutil.rmtree(site / "pagefind")
+        start = time.perf_counter()
+        run_pagefind(site, SimpleNamespace(figures=range(args.figures)), args.jobs)  # groups need the count only
+        print(f"pagefind bundles remade in {time.perf_counter() - start:.0f} s")
     if not (site / "pagefind" / "indexes.json").exists():
         wall, peak, detail = timed_build(corpus, site, args.jobs)
         print(f"built in {wall:.0f} s, peak {peak / 2**20:.0f} MB\n    {detail}")
@@ -63,8 +73,13 @@ def main(argv=None) -> int:
                 context = browser.new_context()
                 page = context.new_page()
                 sizes = []
-                page.on("response", lambda r: sizes.append((r.url, len(r.body()))) if (
-                    "/pagefind/" in r.url or "/search/" in r.url) and r.ok else None)
+                def size_of(response, sizes=sizes):
+                    if ("/pagefind/" in response.url or "/search/" in response.url) and response.ok:
+                        try:
+                            sizes.append((response.url, len(response.body())))
+                        except Exception:  # noqa: BLE001 - a body the browser already dropped: use its header
+                            sizes.append((response.url, int(response.headers.get("content-length", 0))))
+                page.on("response", size_of)
                 context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
                     f"http://127.0.0.1:{port}") else route.fulfill(status=204, body=b""))
                 start = time.perf_counter()

@@ -3,8 +3,8 @@
 Two parts, both built with the site:
 - a Pagefind index of every figure page (title, caption, mentions, IDs; organism and year filters).
   Pagefind writes one fragment file per page into one folder, so past `GROUP_FIGURES` figures the
-  figures are indexed in 16 groups (by the first hex digit of their shard folder), each its own
-  bundle under `/pagefind/<group>/`; the search page merges them at query time (`mergeIndex`).
+  figures are indexed in a few groups (by runs of the first hex digit of their shard folder), each
+  its own bundle under `/pagefind/<group>/`; the search page merges them at query time.
 - a name lookup, `/search/names/<c>/<bucket>.json`: every gene, chemical, disease and organism name,
   OCR word, figure ID, alias, PMCID and DOI, normalised, so that a query naming one of them offers its
   own page first. Buckets are the first two characters of the normalised name, so a query fetches
@@ -26,7 +26,7 @@ from site_gen.index import ENTITY_SECTIONS, SHARD_FOLDER, Site, figure_url, out_
 
 log = logging.getLogger(__name__)
 
-GROUP_FIGURES = 20_000  # up to this many figures, one Pagefind bundle
+GROUP_FIGURES = 40_000  # most figures in one Pagefind bundle (its fragment folder stays under 50,000)
 PAGEFIND_FOLDER = "pagefind"
 NAMES_FOLDER = "search/names"
 
@@ -84,13 +84,19 @@ def render_name_index(site: Site) -> dict[str, str]:
 
 
 def pagefind_groups(site: Site) -> dict[str, str]:
-    """Bundle name → glob (relative to the site) of the figure pages it indexes."""
+    """Bundle name → glob (relative to the site) of the figure pages it indexes.
+
+    As few bundles as keep each under GROUP_FIGURES figures (every bundle a query merges costs its
+    own metadata and filter files): the 16 first hex digits of the shard folders, split into runs.
+    """
     if not site.figures:
         return {}
     if len(site.figures) <= GROUP_FIGURES:
         return {"all": f"figures/{SHARD_FOLDER}/*/*.html"}
-    digits = sorted({out_path_for(figure_url(f)).split("/")[2][0] for f in site.figures})
-    return {d: f"figures/{SHARD_FOLDER}/{d}?/*.html" for d in digits}
+    count = min(16, -(-len(site.figures) * 5 // (GROUP_FIGURES * 4)))  # 25% spare: shards are uneven
+    digits = "0123456789abcdef"
+    runs = [digits[i * 16 // count:(i + 1) * 16 // count] for i in range(count)]
+    return {f"{run[0]}-{run[-1]}": f"figures/{SHARD_FOLDER}/[{run[0]}-{run[-1]}]?/*.html" for run in runs}
 
 
 def run_pagefind(site_dir: Path, site: Site, jobs: int) -> list[str]:
