@@ -44,7 +44,7 @@ LAYOUTS = {
 {{ template "_internal/pagination.html" . }}{{ end }}
 """,
     "_default/terms.html": """{{ define "main" }}<h1>{{ .Title }}</h1>
-<ol>{{ range (.Paginate .Data.Terms.Alphabetical 200).Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a> {{ len .Pages }}</li>{{ end }}</ol>
+<ol>{{ range (.Paginate .Pages.ByTitle 200).Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a> {{ len .Pages }}</li>{{ end }}</ol>
 {{ template "_internal/pagination.html" . }}{{ end }}
 """,
     "index.html": """{{ define "main" }}<h1>PFOCR</h1><p>{{ len .Site.RegularPages }} figures</p>{{ end }}
