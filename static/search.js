@@ -131,14 +131,22 @@
   }
   var asked = query || organism || !isNaN(from) || !isNaN(to);
   if (asked) { box.appendChild(el("p", { "class": "summary" }, "Searching…")); }
-  Promise.all([asked && query ? lookupNames() : Promise.resolve([]), loadPagefind()]).then(function (found) {
-    var pagefind = found[1];
-    return (pagefind ? fillOrganisms(pagefind) : Promise.resolve()).then(function () {
-      if (!asked) { return; }
+  (asked && query ? lookupNames() : Promise.resolve([])).then(function (names) {
+    // A figure ID, alias, PMCID or DOI names its figure: no full-text search (and no index download).
+    var onlyFigures = names.length > 0 && names.every(function (hit) { return hit[2] === "figure"; });
+    if (onlyFigures && !organism && isNaN(from) && isNaN(to)) {
       box.textContent = "";
-      showNames(found[0]);
-      if (!pagefind) { return; }
-      return pagefind.search(query || null, { filters: filters }).then(showFigures);
+      showNames(names);
+      return;
+    }
+    return loadPagefind().then(function (pagefind) {
+      return (pagefind ? fillOrganisms(pagefind) : Promise.resolve()).then(function () {
+        if (!asked) { return; }
+        box.textContent = "";
+        showNames(names);
+        if (!pagefind) { return; }
+        return pagefind.search(query || null, { filters: filters }).then(showFigures);
+      });
     });
   }).catch(function (err) {
     box.textContent = "";
