@@ -5,10 +5,9 @@ Two parts, both built with the site:
   Pagefind writes one fragment file per page into one folder, so past `GROUP_FIGURES` figures the
   figures are indexed in a few groups (by runs of the first hex digit of their shard folder), each
   its own bundle under `/pagefind/<group>/`; the search page merges them at query time.
-- a name lookup, `/search/names/<c>/<bucket>.json`: every gene, chemical, disease and organism name,
+- a name lookup, `/search/names/<nn>/<bbbb>.json`: every gene, chemical, disease and organism name,
   OCR word, figure ID, alias, PMCID and DOI, normalised, so that a query naming one of them offers its
-  own page first. Buckets are the first two characters of the normalised name, so a query fetches
-  one small file.
+  own page first. The bucket is a hash of the normalised name, so a query fetches one small file.
 """
 from __future__ import annotations
 
@@ -37,15 +36,21 @@ def name_key(text: str) -> str:
     return "".join(c for c in text.lower() if c.isalnum())
 
 
-def bucket_of(key: str) -> str:
-    """The lookup file of a normalised name (the JavaScript computes the same)."""
-    head = key[:2]
-    return "".join(c if c.isascii() and c.isalnum() else "_" for c in head).ljust(2, "_")
+NAME_BUCKETS = 1024
 
 
-def names_path(bucket: str) -> str:
-    """`search/names/s/st.json`: a folder per first character keeps folders small."""
-    return f"{NAMES_FOLDER}/{bucket[0]}/{bucket}.json"
+def bucket_of(key: str) -> int:
+    """The lookup file of a normalised name: FNV-1a of its UTF-8 bytes (the JavaScript computes the
+    same). A hash, not a prefix: IDs share prefixes (every figure ID starts with `pmc`)."""
+    h = 0x811C9DC5
+    for byte in key.encode("utf-8"):
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h % NAME_BUCKETS
+
+
+def names_path(bucket: int) -> str:
+    """`search/names/07/0231.json`: 32 folders of 32 files."""
+    return f"{NAMES_FOLDER}/{bucket // 32:02d}/{bucket:04d}.json"
 
 
 def render_name_index(site: Site) -> dict[str, str]:
@@ -72,8 +77,7 @@ def render_name_index(site: Site) -> dict[str, str]:
         for name in (fig.figid, fig.pmcid, fig.doi, *(a.rsplit("/", 1)[-1] for a in fig.aliases)):
             add(name, label, url, "figure")
     out = {}
-    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789_"
-    for bucket in (a + b for a in alphabet for b in alphabet):  # every bucket, so a lookup never 404s
+    for bucket in range(NAME_BUCKETS):  # every bucket, so a lookup never 404s
         out[names_path(bucket)] = "{}\n"
     for bucket, names in entries.items():
         data = {key: sorted(hits, key=lambda h: (h[2] != "figure", h[0]))[:50] for key, hits in sorted(names.items())}

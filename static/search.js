@@ -31,9 +31,13 @@
       return /[\p{L}\p{N}]/u.test(c);
     }).join("");
   }
+  // FNV-1a of the UTF-8 bytes, modulo 1024: site_gen/search.py bucket_of.
   function bucketOf(key) {
-    return Array.from(key.slice(0, 2)).map(function (c) { return /[a-z0-9]/.test(c) ? c : "_"; }).join("").padEnd(2, "_");
+    var h = 0x811c9dc5, bytes = new TextEncoder().encode(key);
+    for (var i = 0; i < bytes.length; i++) { h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0; }
+    return h % 1024;
   }
+  function pad(n, width) { return String(n).padStart(width, "0"); }
 
   // Pagefind saw the files where they live (figures/_/<shard>/); pages are linked at their public URLs.
   function publicUrl(url) { return url.replace(/\/(figures|genes|chemicals|diseases|organisms|data)\/_\/[0-9a-f]{2}\//, "/$1/"); }
@@ -55,7 +59,7 @@
     var key = nameKey(query);
     if (key.length < 2) { return Promise.resolve([]); }
     var bucket = bucketOf(key);
-    return fetch(base + "/search/names/" + bucket.charAt(0) + "/" + bucket + ".json")
+    return fetch(base + "/search/names/" + pad(Math.floor(bucket / 32), 2) + "/" + pad(bucket, 4) + ".json")
       .then(function (r) { return r.ok ? r.json() : {}; })
       .then(function (data) { return data[key] || []; })
       .catch(function () { return []; });

@@ -21,8 +21,7 @@ def built(tmp_path_factory):
 
 def lookup(site_dir, text):
     key = name_key(text)
-    bucket = bucket_of(key)
-    data = json.loads((site_dir / "search" / "names" / bucket[0] / f"{bucket}.json").read_text())
+    data = json.loads((site_dir / search.names_path(bucket_of(key))).read_text())
     return [url for _label, url, _kind in data.get(key, [])]
 
 
@@ -37,7 +36,7 @@ def test_names_lead_to_their_pages(built):
     fig = next(f for f in site.figures.values() if f.doi)
     assert lookup(site_dir, fig.doi) == [f"/figures/{fig.figid}.html"]
     buckets = list((site_dir / "search" / "names").glob("*/*.json"))
-    assert len(buckets) == 37 * 37 and max(p.stat().st_size for p in buckets) < 100_000
+    assert len(buckets) == search.NAME_BUCKETS and max(p.stat().st_size for p in buckets) < 100_000
 
 
 def test_every_figure_is_in_the_pagefind_bundle_and_nothing_else(built):
