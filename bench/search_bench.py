@@ -29,6 +29,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "out")
     parser.add_argument("--reindex", action="store_true", help="remake only the Pagefind bundles of a built site")
+    parser.add_argument("--refresh-names", action="store_true",
+                        help="remake only the name lookup and the search script of a built site")
     args = parser.parse_args(argv)
     corpus, site = args.work / f"corpus-{args.figures}", args.work / f"site-{args.figures}"
     if not (corpus / ".complete").exists():
@@ -43,6 +45,20 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         run_pagefind(site, SimpleNamespace(figures=range(args.figures)), args.jobs)  # groups need the count only
         print(f"pagefind bundles remade in {time.perf_counter() - start:.0f} s")
+    if args.refresh_names and (site / "search").exists():
+        import shutil
+
+        from site_gen.build import gather
+        from site_gen.search import render_name_index
+        start = time.perf_counter()
+        model, _problems, _timings = gather(Settings(source=str(corpus), output=str(site)), REPO, args.jobs)
+        shutil.rmtree(site / "search")
+        for out_path, text in render_name_index(model).items():
+            (site / out_path).parent.mkdir(parents=True, exist_ok=True)
+            (site / out_path).write_text(text, encoding="utf-8")
+        for script in (site / "assets").glob("search.*.js"):
+            shutil.copyfile(REPO / "static" / "search.js", script)
+        print(f"name lookup and search script remade in {time.perf_counter() - start:.0f} s")
     if not (site / "pagefind" / "indexes.json").exists():
         wall, peak, detail = timed_build(corpus, site, args.jobs)
         print(f"built in {wall:.0f} s, peak {peak / 2**20:.0f} MB\n    {detail}")
