@@ -284,11 +284,11 @@ class Preview:
     def _on_change(self, paths) -> bool:
         with self.lock:
             start = time.perf_counter()
-            if paths is None:
-                before, after = self.state, self._snapshot()
-                changed = {key: _changed(before.get(key, {}), after[key]) for key in after}
-            else:
-                after, changed = self.state, self._classify(paths)
+            after = self.state
+            if paths is None:  # no watcher to say what changed: compare with the last snapshot
+                after = self._snapshot()
+                paths = set().union(*(_changed(self.state.get(key, {}), after[key]) for key in after))
+            changed = self._classify(paths)  # one filter for both ways of learning of a change
             if not any(changed.values()):
                 return False
             if self.site is None or changed["config"] or changed["static"] or any(
@@ -588,9 +588,10 @@ def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 800
     if open_browser:
         threading.Timer(1.0, webbrowser.open, [f"http://{host}:{port}/"]).start()
     log.info("serving %s on http://%s:%d/ (Ctrl-C stops)", settings.output, host, port)
-    # livereload queues a "server restarted" reload for the first browser that connects; nothing has
-    # changed at start, so drop it once the loop runs (before its first poll).
-    IOLoop.instance().add_callback(server.watcher._changes.clear)
+    # What changed is decided by our watcher alone. livereload's own poller would otherwise watch the
+    # working folder (the output too, when it lies there) and reload on a "server restarted" event at
+    # start: it is told it never sees anything.
+    server.watcher.examine = lambda: (None, None)
     try:
         server.serve(host=host, port=port, restart_delay=0, debug=False)
     except KeyboardInterrupt:

@@ -4,16 +4,13 @@ Screenshots of each page type are kept in test-artifacts/.
 """
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EPOCH, REPO, copy_full_source
-from tests.test_serve import fetch, free_port, wait_for
+from tests.conftest import REPO, copy_full_source
+from tests.test_serve import running_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = REPO / "tests" / "netlify" / "node_modules" / "axe-core" / "axe.min.js"
@@ -38,26 +35,8 @@ def site_url(tmp_path_factory):
     if not Path(CHROMIUM).exists() or not AXE.exists():
         pytest.fail("Chromium (Debian package `chromium`) and tests/netlify/node_modules are needed: run `make test`")
     root = tmp_path_factory.mktemp("browser")
-    source = copy_full_source(root / "src")
-    port = free_port()
-    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
-    proc = subprocess.Popen([sys.executable, "-m", "site_gen", "serve", "--config", str(root / "none.toml"),
-                             "--source", str(source), "--output", str(root / "out"), "--port", str(port),
-                             "--templates", str(REPO / "templates"), "--static", str(REPO / "static")],
-                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def up():
-        try:
-            return fetch(port, "/")[0] == 200
-        except OSError:
-            return False
-
-    try:
-        wait_for(up, 60)
+    with running_server(root, copy_full_source(root / "src"), seconds=60) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """The preview server, started for real on a free loopback port, fetched over HTTP."""
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import shutil
@@ -8,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -45,26 +47,25 @@ def wait_for(predicate, seconds: float = 20.0):
     raise AssertionError("timed out waiting for the server")
 
 
-@pytest.fixture
-def server(tmp_path):
-    source = tmp_path / "src"
-    shutil.copytree(SEEDS, source)
+@contextlib.contextmanager
+def running_server(root: Path, source: Path, seconds: float = 20.0):
+    """`site-gen serve` of `source` into root/out on a free loopback port: yields the port; always stopped."""
     port = free_port()
     env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
-    cmd = [sys.executable, "-m", "site_gen", "serve", "--config", str(tmp_path / "none.toml"),
-           "--source", str(source), "--output", str(tmp_path / "out"), "--port", str(port),
+    cmd = [sys.executable, "-m", "site_gen", "serve", "--config", str(root / "none.toml"),
+           "--source", str(source), "--output", str(root / "out"), "--port", str(port),
            "--templates", str(REPO / "templates"), "--static", str(REPO / "static")]
-    log = (tmp_path / "serve.log").open("wb")  # a file, not a pipe: a full pipe would stall the server
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log = (root / "serve.log").open("wb")  # a file, not a pipe: a full pipe would stall the server
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         def up():
             try:
                 return fetch(port, "/")[0] == 200
             except OSError:
-                assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+                assert proc.poll() is None, (root / "serve.log").read_text()
                 return False
-        wait_for(up)
-        yield port, source, tmp_path / "out"
+        wait_for(up, seconds)
+        yield port
     finally:
         proc.terminate()
         try:
@@ -73,6 +74,14 @@ def server(tmp_path):
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    source = tmp_path / "src"
+    shutil.copytree(SEEDS, source)
+    with running_server(tmp_path, source) as port:
+        yield port, source, tmp_path / "out"
 
 
 def test_serves_reference_urls_redirects_and_404(server):
