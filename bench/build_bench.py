@@ -4,8 +4,8 @@
 
 For each size it writes a generated corpus (bench/corpus.py), builds it with `site-gen build` in a
 child process and prints wall time, pages per second and the peak memory of the whole process tree
-(sampled from /proc), then the same for a rebuild with nothing changed and one after one record
-changed.
+(the sum of the proportional set sizes, sampled from /proc), then the same for a rebuild with
+nothing changed and one after one record changed. A cold build starts without the parse cache.
 """
 from __future__ import annotations
 
@@ -22,9 +22,7 @@ from bench.corpus import write_corpus
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident memory (bytes) of a process and all its descendants."""
-    total, todo = 0, [pid]
+def _descendants(pid: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -34,19 +32,29 @@ def _tree_rss(pid: int) -> int:
                 children.setdefault(ppid, []).append(int(entry))
             except (OSError, ValueError, IndexError):
                 pass
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
+        found.append(p)
         todo += children.get(p, [])
+    return found
+
+
+def _tree_pss(pid: int) -> int:
+    """Proportional memory (bytes) of a process and all its descendants: a page shared by forked
+    workers is counted once in all, split between them, instead of once in each as RSS would."""
+    total = 0
+    for p in _descendants(pid):
         try:
-            with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except OSError:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:")) * 1024
+        except (OSError, StopIteration, ValueError):
             pass
     return total
 
 
 def run_sampled(cmd: list[str], **popen) -> tuple[float, int, int, str]:
-    """(wall seconds, peak tree RSS in bytes, exit status, output) of a command."""
+    """(wall seconds, peak memory of the process tree in bytes (PSS), exit status, output) of a command."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
     peak = 0
@@ -55,7 +63,7 @@ def run_sampled(cmd: list[str], **popen) -> tuple[float, int, int, str]:
     def sample():
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
+            peak = max(peak, _tree_pss(proc.pid))
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -66,11 +74,11 @@ def run_sampled(cmd: list[str], **popen) -> tuple[float, int, int, str]:
     return time.perf_counter() - start, peak, proc.returncode, out
 
 
-def timed_build(source: Path, output: Path, jobs: int) -> tuple[float, int, str]:
-    """(wall seconds, peak tree RSS in bytes, stage timings and last log line) of one `site-gen build`."""
+def timed_build(source: Path, output: Path, jobs: int, search_index: str = "pagefind") -> tuple[float, int, str]:
+    """(wall seconds, peak tree memory in bytes, stage timings and last log line) of one `site-gen build`."""
     env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
     cmd = [sys.executable, "-m", "site_gen", "build", "--source", str(source), "--output", str(output),
-           "--jobs", str(jobs), "-v"]
+           "--jobs", str(jobs), "--search-index", search_index, "-v"]
     wall, peak, status, out = run_sampled(cmd, cwd=REPO, env=env)
     if status != 0:
         raise SystemExit(f"build failed:\n{out}")
@@ -78,6 +86,12 @@ def timed_build(source: Path, output: Path, jobs: int) -> tuple[float, int, str]
     stages = " ".join(f"{line.split()[0]}={line.split()[1]}" for line in lines
                       if len(line.split()) == 3 and line.split()[2] == "s")
     return wall, peak, f"{stages}\n    {lines[-1] if lines else ''}"
+
+
+def clear_site(output: Path) -> None:
+    """Remove a built site and what a rebuild would reuse (the parse cache), for a cold build."""
+    leftovers = [output, output.with_name(f".{output.name}.cache"), output.with_name(f".{output.name}.state")]
+    subprocess.run(["rm", "-rf", *map(str, leftovers)], check=True)
 
 
 def count_pages(output: Path) -> int:
@@ -89,27 +103,28 @@ def main(argv=None) -> int:
     parser.add_argument("--figures", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "out")
+    parser.add_argument("--search-index", default="pagefind", choices=["pagefind", "none"],
+                        help="build the full-text search index too (default), or not")
     args = parser.parse_args(argv)
     for n in args.figures:
         source, output = args.work / f"corpus-{n}", args.work / f"site-{n}"
         if not (source / ".complete").exists():
             write_corpus(source, n)
             (source / ".complete").write_text("")
-        if output.exists():
-            subprocess.run(["rm", "-rf", str(output)], check=True)
-        print(f"== {n:,} figures, {args.jobs} jobs")
-        wall, peak, detail = timed_build(source, output, args.jobs)
+        clear_site(output)
+        print(f"== {n:,} figures, {args.jobs} jobs, search index: {args.search_index}")
+        wall, peak, detail = timed_build(source, output, args.jobs, args.search_index)
         pages = count_pages(output)
         print(f"cold build      {wall:7.1f} s  {pages / wall:8.0f} pages/s  peak {peak / 2**20:6.0f} MB  ({pages:,} pages)")
         print(f"    {detail}")
-        wall, peak, detail = timed_build(source, output, args.jobs)
+        wall, peak, detail = timed_build(source, output, args.jobs, args.search_index)
         print(f"no change       {wall:7.1f} s  peak {peak / 2**20:6.0f} MB")
         print(f"    {detail}")
         record = sorted((source / "figures").iterdir())[n // 2]
         text = record.read_text(encoding="utf-8")
         record.write_text(text.replace("figtitle: ", "figtitle: Edited ", 1), encoding="utf-8")
         try:
-            wall, peak, detail = timed_build(source, output, args.jobs)
+            wall, peak, detail = timed_build(source, output, args.jobs, args.search_index)
         finally:
             record.write_text(text, encoding="utf-8")
         print(f"one record      {wall:7.1f} s  peak {peak / 2**20:6.0f} MB")

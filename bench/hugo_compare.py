@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.build_bench import REPO, count_pages, run_sampled, timed_build
+from bench.build_bench import REPO, clear_site, count_pages, run_sampled, timed_build
 from bench.corpus import write_corpus
 
 LAYOUTS = {
@@ -123,7 +123,7 @@ def main(argv=None) -> int:
         site = args.work / f"hugo-{n}"
         hugo_site(corpus, site)
         output = args.work / f"site-{n}"
-        shutil.rmtree(output, ignore_errors=True)
+        clear_site(output)
         ours, our_peak, _ = timed_build(corpus, output, args.jobs)
         our_pages = count_pages(output)
         hugo, hugo_peak = timed_hugo(site)

@@ -51,7 +51,7 @@ def main(argv=None) -> int:
         from site_gen.build import gather
         from site_gen.search import render_name_index
         start = time.perf_counter()
-        model, _problems, _timings = gather(Settings(source=str(corpus), output=str(site)), REPO, args.jobs)
+        model = gather(Settings(source=str(corpus), output=str(site)), REPO, args.jobs).site
         shutil.rmtree(site / "search")
         for out_path, text in render_name_index(model).items():
             (site / out_path).parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """The whole build: gather and check everything first, then render and write."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -16,9 +17,12 @@ import jinja2
 from site_gen import __version__
 from site_gen.errors import Problem, SiteError, summarize_problems
 from site_gen.index import Site, build_site, out_path_for
-from site_gen.load import SourceFiles, find_source_files, load_organism_records, load_record, refused_problems
-from site_gen.model import Figure, build_figures, build_organism_infos
+from site_gen.cache import BUCKETS, ParseCache, ParseStats, bucket_of, cache_folder
+from site_gen.load import find_source_files, load_organism_records, refused_problems
+from site_gen.model import Figure, build_organism_infos
 from site_gen.parallel import default_jobs, run_shares
+from site_gen.progress import Counts, bar
+from site_gen.reuse import Fresh, fresh_outputs, global_key, load_shape, save_shape, shape_of
 from site_gen.render import (Renderer, figure_downloads, make_environment, render_catalogue_jsonl,
                              render_figure_data, render_redirects_file, render_robots, render_search_index,
                              render_gmt, render_sitemaps, template_error)
@@ -38,6 +42,9 @@ class BuildResult:
     unchanged: int = 0
     ok: bool = True
     up_to_date: bool = False
+    parsed: int = 0  # records read and parsed
+    reused: int = 0  # records taken from the parse cache
+    rendered: int = 0  # pages, redirect stubs and figures' data files rendered (the rest were linked)
 
 
 def _tree_state(folder: Path) -> list:
@@ -95,6 +102,19 @@ def _save_state(output: Path, fingerprint: str, problems: list[Problem]) -> None
 
 
 @contextmanager
+def collector_paused():
+    """Pause Python's cyclic garbage collector: a build makes millions of objects and no garbage cycles,
+    and the collector's passes over them cost a quarter of the parse and index time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@contextmanager
 def log_time(timings: dict, stage: str):
     start = time.perf_counter()
     yield
@@ -129,31 +149,71 @@ def fingerprint_assets(static: Path) -> dict[str, tuple[Path, str]]:
     return assets
 
 
-def _parse_share(files: SourceFiles, index: int, jobs: int) -> tuple[list[Figure], list[Problem]]:
+@dataclass
+class _ParseWork:
+    cache: ParseCache
+    buckets: list[list[Path]]  # record paths, by cache bucket
+    tables: dict
+    counts: Counts  # records done, for the progress bar
+
+
+def _parse_share(work: _ParseWork, index: int, jobs: int) -> tuple[list[Figure], list[Problem], ParseStats, dict]:
+    figures: list[Figure] = []
     problems: list[Problem] = []
-    records = [r for p in files.records[index::jobs] if (r := load_record(p, files.tables, problems))]
-    return build_figures(records, problems), problems
+    digests: dict[str, bytes] = {}
+    stats = ParseStats()
+    for bucket in range(index, len(work.buckets), jobs):
+        for entry in work.cache.parse_bucket(bucket, work.buckets[bucket], work.tables, stats):
+            problems += entry.problems
+            if entry.figure is not None:
+                figures.append(entry.figure)
+                digests[entry.figure.src_path] = entry.digest
+        work.counts.add(index, len(work.buckets[bucket]))
+    return figures, problems, stats, digests
 
 
-def gather(settings: Settings, root: Path, jobs: int = 1) -> tuple[Site, list[Problem], dict]:
-    """The first half: load, model and index every record. Nothing is written."""
+@dataclass
+class Gathered:
+    site: Site
+    problems: list[Problem]
+    timings: dict
+    stats: ParseStats
+    digests: dict[str, bytes]  # record's display path → digest of its source
+    organism_files: list[Path]
+
+
+def gather(settings: Settings, root: Path, jobs: int = 1, use_cache: bool = True, progress: bool = False) -> Gathered:
+    """The first half: load, model and index every record. Nothing is written but the parse cache."""
     timings: dict = {}
     source = settings.resolve(root, "source")
     if not source.is_dir():
         raise SiteError(f"source folder {source} does not exist")
     with log_time(timings, "parse"):
         files = find_source_files(source)
+        cache = ParseCache(cache_folder(settings.resolve(root, "output")) if use_cache else None)
+        buckets: list[list[Path]] = [[] for _ in range(BUCKETS)]
+        for path in files.records:
+            buckets[bucket_of(str(path))].append(path)
         figures: list[Figure] = []
         problems: list[Problem] = refused_problems(files)
-        for share_figures, share_problems in run_shares(_parse_share, files, min(jobs, max(1, len(files.records) // 500))):
-            figures += share_figures
-            problems += share_problems
+        stats = ParseStats()
+        digests: dict[str, bytes] = {}
+        shares = min(jobs, max(1, len(files.records) // 500))
+        with bar(progress, "parse", len(files.records), shares) as counts:
+            work = _ParseWork(cache, buckets, files.tables, counts)
+            for share_figures, share_problems, share_stats, share_digests in run_shares(_parse_share, work, shares):
+                figures += share_figures
+                problems += share_problems
+                digests |= share_digests
+                stats.reused += share_stats.reused
+                stats.parsed += share_stats.parsed
         organism_records = load_organism_records(files, problems)
         infos = build_organism_infos(organism_records, problems)
-    log.debug("parsed %d records, %d organism files", len(files.records), len(files.organisms))
+    log.debug("parsed %d records (%d more from the parse cache), %d organism files", stats.parsed, stats.reused,
+              len(files.organisms))
     with log_time(timings, "index"):
         site = build_site(settings, build_date(), figures, infos, problems)
-    return site, problems, timings
+    return Gathered(site, problems, timings, stats, digests, files.organisms)
 
 
 @dataclass
@@ -162,14 +222,33 @@ class _RenderWork:
     renderer: Renderer
     writer: SiteWriter
     items: list  # (what, thing): ("page", Page) | ("redirect", Redirect) | ("data", Figure)
+    fresh: Fresh | None  # what must be rendered; None: everything
+    counts: Counts  # items done, for the progress bar
 
 
-def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int]:
+def _reused(what: str, thing, fresh: Fresh | None, writer: SiteWriter) -> bool:
+    """Was this item linked from the previous site as it was, instead of rendered?"""
+    if fresh is None:
+        return False
+    if what == "page":
+        return not fresh.page(thing) and writer.reuse(thing.out_path)
+    if what == "redirect":
+        return (thing.from_url, thing.to_url) not in fresh.redirects and writer.reuse(thing.out_path)
+    return thing.figid not in fresh.figures and writer.reuse(*(out_path_for(u) for _label, u in figure_downloads(thing)))
+
+
+def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int, int]:
     renderer, writer = work.renderer, work.writer
     writer.written = writer.unchanged = 0  # this share's own counts (render writes come first)
+    rendered = 0
     current = "redirect.html"
     try:
-        for what, thing in work.items[index::jobs]:
+        for done, (what, thing) in enumerate(work.items[index::jobs], 1):
+            if not done % 512:
+                work.counts.add(index, 512)
+            if _reused(what, thing, work.fresh, writer):
+                continue
+            rendered += 1
             if what == "page":
                 current = thing.url
                 writer.put(thing.out_path, renderer.render_page(thing))
@@ -181,11 +260,14 @@ def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int]:
                     writer.put(out_path_for(url), text)
     except (jinja2.TemplateError, KeyError) as exc:
         raise template_error(exc, current) from None
-    return writer.written, writer.unchanged
+    return writer.written, writer.unchanged, rendered
 
 
-def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, timings: dict, jobs: int = 1) -> None:
-    """The second half: render every output of a complete Site into `writer`."""
+def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, timings: dict, jobs: int = 1,
+               fresh: Fresh | None = None, progress: bool = False) -> int:
+    """The second half: render every output of a complete Site into `writer`; with `fresh`, only what
+    it names, linking the rest from the previous site. Returns how many pages, stubs and figures'
+    data were rendered."""
     assets = fingerprint_assets(settings.resolve(root, "static"))
     env = make_environment(settings.resolve(root, "templates"))
     renderer = Renderer(site, env, {name: url for name, (_src, url) in assets.items()})
@@ -201,9 +283,11 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
             for _label, url in figure_downloads(fig):
                 writer.claim(out_path_for(url))
     with log_time(timings, "render"):
-        shares = run_shares(_render_share, _RenderWork(site, renderer, writer, items), min(jobs, 1 + len(items) // 2000))
-        writer.written = sum(written for written, _ in shares)
-        writer.unchanged = sum(unchanged for _, unchanged in shares)
+        jobs = min(jobs, 1 + len(items) // 2000)
+        with bar(progress, "render", len(items), jobs) as counts:
+            shares = run_shares(_render_share, _RenderWork(site, renderer, writer, items, fresh, counts), jobs)
+        writer.written = sum(written for written, _, _ in shares)
+        writer.unchanged = sum(unchanged for _, unchanged, _ in shares)
     with log_time(timings, "data"):
         writer.write("downloads/pfocr-figures.jsonl", render_catalogue_jsonl(site))
         writer.write("search.json", render_search_index(site))
@@ -217,6 +301,7 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
         writer.write("_redirects", render_redirects_file(site, renderer.base_path))
         for _name, (src, url) in assets.items():
             writer.write(url.lstrip("/"), src.read_bytes())
+    return sum(rendered for _, _, rendered in shares)
 
 
 def _report(problems: list[Problem]) -> None:
@@ -225,12 +310,19 @@ def _report(problems: list[Problem]) -> None:
 
 
 def build(settings: Settings, root: Path, strict: bool = False, jobs: int | None = None,
-          force: bool = False) -> BuildResult:
+          force: bool = False, use_cache: bool = True, progress: bool = False) -> BuildResult:
     """Build the site into the output folder; on any failure the previous site stays as it was.
 
     When nothing the build reads changed since the last build (and its output was not replaced),
-    nothing is done, unless `force`.
+    nothing is done, unless `force`. Records whose files did not change come from the parse cache,
+    unless not `use_cache`. With `progress`, long stages draw a bar on the terminal.
     """
+    with collector_paused():
+        return _build(settings, root, strict, jobs, force, use_cache, progress)
+
+
+def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force: bool,
+           use_cache: bool, progress: bool) -> BuildResult:
     start = time.perf_counter()
     jobs = jobs or default_jobs()
     fingerprint = input_fingerprint(settings, root)
@@ -241,19 +333,31 @@ def build(settings: Settings, root: Path, strict: bool = False, jobs: int | None
         if problems:
             log.warning("%s", summarize_problems(problems))
         return BuildResult(None, problems, {"total": time.perf_counter() - start}, up_to_date=True)
-    site, problems, timings = gather(settings, root, jobs)
+    gathered = gather(settings, root, jobs, use_cache, progress)
+    site, problems, timings, stats = gathered.site, gathered.problems, gathered.timings, gathered.stats
     _report(problems)
-    result = BuildResult(site, problems, timings)
+    result = BuildResult(site, problems, timings, parsed=stats.parsed, reused=stats.reused)
     if strict and problems:
         log.error("%s; --strict: nothing written", summarize_problems(problems))
         result.ok = False
         return result
-    writer = SiteWriter(settings.resolve(root, "output"))
+    output = settings.resolve(root, "output")
+    cache = cache_folder(output)
+    with log_time(timings, "compare"):
+        shape = shape_of(site, global_key(site, settings.resolve(root, "templates"), settings.resolve(root, "static"),
+                                          gathered.organism_files), gathered.digests)
+        fresh = None
+        if use_cache and output.is_dir():
+            fresh = fresh_outputs(load_shape(cache, _output_identity(output)), shape, site)
+    if fresh is not None:
+        log.debug("%d figures changed; %d pages to render, the others as they were", len(fresh.figures), len(fresh.pages))
+    writer = SiteWriter(output)
     try:
-        write_site(site, settings, root, writer, timings, jobs)
+        result.rendered = write_site(site, settings, root, writer, timings, jobs, fresh, progress)
         if settings.search_index == "pagefind":
             with log_time(timings, "search"):
-                run_pagefind(writer.staging, site, jobs)
+                run_pagefind(writer.staging, site, jobs, writer.previous if fresh else None,
+                             fresh.figures if fresh else None)
         with log_time(timings, "check"):
             entries, folder = writer.fullest_folder()
             if entries > settings.folder_limit:
@@ -264,14 +368,17 @@ def build(settings: Settings, root: Path, strict: bool = False, jobs: int | None
     except BaseException:
         writer.abort()
         raise
-    _save_state(settings.resolve(root, "output"), fingerprint, problems)
+    _save_state(output, fingerprint, problems)
+    shape.output = _output_identity(output)
+    save_shape(cache, shape)
     result.written, result.unchanged = writer.written, writer.unchanged
     timings["total"] = time.perf_counter() - start
     log.info(
         "built %d figures, %d genes, %d chemicals, %d diseases, %d organisms, %d redirects into %s "
-        "(%d files written, %d unchanged) in %.2f s",
+        "(%d records parsed, %d cached; %d files written, %d unchanged) in %.2f s",
         len(site.figures), len(site.genes), len(site.chemicals), len(site.diseases), len(site.organisms),
-        len(site.redirects), settings.output, writer.written, writer.unchanged, timings["total"],
+        len(site.redirects), settings.output, stats.parsed, stats.reused, writer.written, writer.unchanged,
+        timings["total"],
     )
     if problems:
         log.warning("%s", summarize_problems(problems))

@@ -22,6 +22,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         group.add_argument(f"--{name.replace('_', '-')}", dest=f"setting_{name}", metavar=name.upper(),
                            type=int if f.type == "int" else str, default=None, help=f.metadata["help"])
     parser.add_argument("--strict", action="store_true", help="fail when any input problem was reported")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="parse every record again instead of reusing the parse cache beside the output")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="processes to use (default: all cores)")
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("-q", "--quiet", action="store_true", help="print only problems and errors")
@@ -64,10 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from site_gen import serve
 
-            return serve.run(settings, root, host=args.host, port=args.port, open_browser=args.open, jobs=args.jobs)
-        from site_gen import build
+            return serve.run(settings, root, host=args.host, port=args.port, open_browser=args.open, jobs=args.jobs,
+                             use_cache=not args.no_cache)
+        from site_gen import build, progress
 
-        result = build.build(settings, root, strict=args.strict, jobs=args.jobs)
+        result = build.build(settings, root, strict=args.strict, jobs=args.jobs, use_cache=not args.no_cache,
+                             progress=progress.wanted(args.quiet))
     except SiteError as exc:
         log.error("error: %s", exc)
         return 1

@@ -81,14 +81,15 @@ def split_front_matter(text: str, shown: str, problems: list[Problem]) -> tuple[
     return None
 
 
-def parse_front_matter(path: Path, problems: list[Problem]) -> tuple[dict, str] | None:
-    """(mapping, body) of one record file, or None after reporting why not."""
+def parse_front_matter(path: Path, problems: list[Problem], raw: bytes | None = None) -> tuple[dict, str] | None:
+    """(mapping, body) of one record file (its bytes when the caller read them), or None after reporting why not."""
     shown = display_path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        problems.append(Problem(shown, 0, "", f"cannot read: {exc.strerror}", skipped=True))
-        return None
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            problems.append(Problem(shown, 0, "", f"cannot read: {exc.strerror}", skipped=True))
+            return None
     text = _decode(raw, shown, problems)
     if text is None:
         return None
@@ -200,8 +201,8 @@ def find_tables(figid: str, tables: dict) -> dict:
     return {kind: tables[f"{figid}-{kind}.tsv"] for kind in MENTION_KINDS if f"{figid}-{kind}.tsv" in tables}
 
 
-def load_record(path: Path, tables: dict, problems: list[Problem]) -> RawRecord | None:
-    parsed = parse_front_matter(path, problems)
+def load_record(path: Path, tables: dict, problems: list[Problem], raw: bytes | None = None) -> RawRecord | None:
+    parsed = parse_front_matter(path, problems, raw)
     if parsed is None:
         return None
     data, body = parsed

@@ -5,6 +5,7 @@ it pickled to them; each returns only small results. With one job everything run
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 
@@ -28,8 +29,10 @@ def run_shares(func, shared, jobs: int) -> list:
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [func(shared, 0, 1)]
     _shared = shared
+    gc.freeze()  # the inherited objects stay untouched by the workers' collector: their pages stay shared
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             return pool.starmap(_call, [(func, i, jobs) for i in range(jobs)])
     finally:
+        gc.unfreeze()
         _shared = None

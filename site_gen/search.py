@@ -11,8 +11,10 @@ Two parts, both built with the site:
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
 import subprocess
 import sys
 import unicodedata
@@ -21,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from site_gen.errors import SiteError
-from site_gen.index import ENTITY_SECTIONS, SHARD_FOLDER, Site, figure_url, out_path_for
+from site_gen.index import ENTITY_SECTIONS, SHARD_FOLDER, Site, figure_url, out_path_for, shard_of
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ PAGEFIND_FOLDER = "pagefind"
 NAMES_FOLDER = "search/names"
 
 
+@functools.lru_cache(maxsize=1 << 20)  # names repeat: a gene's symbol, key and OCR words
 def name_key(text: str) -> str:
     """Lower case, accents and punctuation dropped: `NF-κB` → `nfκb`, `PMC7988944` → `pmc7988944`."""
     text = unicodedata.normalize("NFKD", text)
@@ -39,6 +42,7 @@ def name_key(text: str) -> str:
 NAME_BUCKETS = 1024
 
 
+@functools.lru_cache(maxsize=1 << 20)
 def bucket_of(key: str) -> int:
     """The lookup file of a normalised name: FNV-1a of its UTF-8 bytes (the JavaScript computes the
     same). A hash, not a prefix: IDs share prefixes (every figure ID starts with `pmc`)."""
@@ -55,12 +59,16 @@ def names_path(bucket: int) -> str:
 
 def render_name_index(site: Site) -> dict[str, str]:
     """Lookup files: out_path → JSON {normalised name: [[label, url, kind], ...]}."""
-    entries: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+    found: dict[str, set] = {}  # normalised name → its hits
 
     def add(name: str | None, label: str, url: str, kind: str) -> None:
-        key = name_key(name or "")
+        key = name_key(name) if name else ""
         if len(key) >= 2:
-            entries[bucket_of(key)][key].add((label, url, kind))
+            hits = found.get(key)
+            if hits is None:
+                found[key] = {(label, url, kind)}
+            else:
+                hits.add((label, url, kind))
 
     for kind, (_folder, _title, noun) in ENTITY_SECTIONS.items():
         for entity in site.entities(kind).values():
@@ -76,6 +84,9 @@ def render_name_index(site: Site) -> dict[str, str]:
         label = f"{fig.title} (figure {fig.figid})"
         for name in (fig.figid, fig.pmcid, fig.doi, *(a.rsplit("/", 1)[-1] for a in fig.aliases)):
             add(name, label, url, "figure")
+    entries: dict[int, dict[str, set]] = defaultdict(dict)
+    for key, hits in found.items():
+        entries[bucket_of(key)][key] = hits
     out = {}
     for bucket in range(NAME_BUCKETS):  # every bucket, so a lookup never 404s
         out[names_path(bucket)] = "{}\n"
@@ -103,14 +114,44 @@ def pagefind_groups(site: Site) -> dict[str, str]:
     return {f"{run[0]}-{run[-1]}": f"figures/{SHARD_FOLDER}/[{run[0]}-{run[-1]}]?/*.html" for run in runs}
 
 
-def run_pagefind(site_dir: Path, site: Site, jobs: int) -> list[str]:
+def group_of(figid: str, groups: dict[str, str]) -> str:
+    """The bundle that indexes a figure's page."""
+    if "all" in groups:
+        return "all"
+    digit = int(shard_of(f"{figid}.html")[0], 16)
+    return next(name for name in groups if int(name[0], 16) <= digit <= int(name[-1], 16))
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    for here, _dirs, files in os.walk(source):
+        folder = target / Path(here).relative_to(source)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            os.link(os.path.join(here, name), folder / name)
+
+
+def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = None,
+                 changed: set[str] | None = None) -> list[str]:
     """Index the figure pages of a built site (before it is swapped in); the bundle names.
 
     Alias stubs share the figures' folders; only pages marked `data-pagefind-body` are indexed.
     Result URLs are where the files live (`/figures/_/<shard>/...`); the search page links the
-    public URL.
+    public URL. Given the `previous` site and the figids whose pages `changed` since (the others'
+    pages being the same), a bundle none of them falls in is linked from there instead of made again.
     """
     groups = pagefind_groups(site)
+    todo = dict(groups)
+    if previous is not None and changed is not None:
+        try:
+            before = json.loads((previous / PAGEFIND_FOLDER / "indexes.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            before = None
+        if before == sorted(groups):
+            dirty = {group_of(figid, groups) for figid in changed}
+            for name in sorted(set(groups) - dirty):
+                _link_tree(previous / PAGEFIND_FOLDER / name, site_dir / PAGEFIND_FOLDER / name)
+                del todo[name]
+            log.debug("search index: %d of %d bundles made again", len(todo), len(groups))
 
     def index(item: tuple[str, str]) -> None:
         name, glob = item
@@ -121,7 +162,7 @@ def run_pagefind(site_dir: Path, site: Site, jobs: int) -> list[str]:
             raise SiteError(f"search index {name}: pagefind failed: {(done.stderr or done.stdout).strip()[-500:]}")
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(index, groups.items()))
+        list(pool.map(index, todo.items()))
     names = sorted(groups)
     (site_dir / PAGEFIND_FOLDER).mkdir(exist_ok=True)
     (site_dir / PAGEFIND_FOLDER / "indexes.json").write_text(json.dumps(names) + "\n", encoding="utf-8")

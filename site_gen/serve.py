@@ -16,7 +16,7 @@ from urllib.parse import unquote
 import jinja2
 import jinja2.meta
 
-from site_gen.build import build, fingerprint_assets
+from site_gen.build import build, collector_paused, fingerprint_assets
 from site_gen.parallel import default_jobs, run_shares
 from site_gen.errors import Problem, SiteError
 from site_gen.index import Page, out_path_for, update_site
@@ -150,10 +150,11 @@ class Preview:
     A change to settings, organism files or static assets, or any failure, falls back to a full build.
     """
 
-    def __init__(self, settings: Settings, root: Path, jobs: int | None = None):
+    def __init__(self, settings: Settings, root: Path, jobs: int | None = None, use_cache: bool = True):
         self.settings = settings
         self.root = root
         self.jobs = jobs
+        self.use_cache = use_cache
         self.output = settings.resolve(root, "output").absolute()
         self.source = settings.resolve(root, "source").absolute()
         self.templates = settings.resolve(root, "templates").absolute()
@@ -186,7 +187,7 @@ class Preview:
         start = time.perf_counter()
         self.state = self._snapshot()
         try:
-            result = build(self.settings, self.root, jobs=self.jobs, force=True)
+            result = build(self.settings, self.root, jobs=self.jobs, force=True, use_cache=self.use_cache)
         except SiteError as exc:
             self._fail(str(exc))
             return
@@ -282,7 +283,7 @@ class Preview:
         return changed
 
     def _on_change(self, paths) -> bool:
-        with self.lock:
+        with self.lock, collector_paused():
             start = time.perf_counter()
             after = self.state
             if paths is None:  # no watcher to say what changed: compare with the last snapshot
@@ -427,19 +428,22 @@ class Preview:
 
     def _collection_changed(self, page: Page, figids: set[str], before: dict) -> bool:
         group, name = page.key.split("/", 1)
-        now = self.site.page_slice(self.site.collections[group].get(name, ()), page.number)
-        return now != self.site.page_slice(before[group].get(name, ()), page.number) or not figids.isdisjoint(now)
+        was, figures = before[group].get(name, ()), self.site.collections[group].get(name, ())
+        now = self.site.page_slice(figures, page.number)
+        return len(was) != len(figures) or now != self.site.page_slice(was, page.number) or not figids.isdisjoint(now)
 
     def _overview_changed(self, page: Page, figids: set[str], touched: dict, lists_before) -> bool:
         site = self.site
         old_ids, old_lists = lists_before
-        if page.kind == "figure-overview":
+        if page.kind == "figure-overview":  # every page states the total, so a new length changes them all
             now = site.page_slice(site.figure_ids, page.number)
-            return now != site.page_slice(old_ids, page.number) or not figids.isdisjoint(now)
+            return len(site.figure_ids) != len(old_ids) or now != site.page_slice(old_ids, page.number) \
+                or not figids.isdisjoint(now)
         if page.kind == "organism-overview":
             return bool(touched.get("organism"))
         kind = page.key
-        return site.page_slice(site.entity_lists[kind], page.number) != site.page_slice(old_lists.get(kind, ()), page.number)
+        was, now = old_lists.get(kind, ()), site.entity_lists[kind]
+        return len(was) != len(now) or site.page_slice(now, page.number) != site.page_slice(was, page.number)
 
     def _reparse(self, paths: set[Path]) -> tuple[set[str], dict[str, set[str]]]:
         """Re-read the changed records and sidecar tables and apply them to the Site; the figids touched."""
@@ -575,11 +579,11 @@ def _watch(preview: Preview, loop, stop: threading.Event) -> None:
 
 
 def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 8000,
-        open_browser: bool = False, jobs: int | None = None) -> int:
+        open_browser: bool = False, jobs: int | None = None, use_cache: bool = True) -> int:
     from livereload import Server
     from tornado.ioloop import IOLoop
 
-    preview = Preview(settings, root, jobs)
+    preview = Preview(settings, root, jobs, use_cache)
     preview.rebuild()
     server = Server(preview)
     stop = threading.Event()

@@ -107,6 +107,23 @@ class SiteWriter:
             f.write(data)
         self.written += 1
 
+    def reuse(self, *out_paths: str) -> bool:
+        """Hard-link claimed paths from the previous site as they are, all or none; False if one is missing."""
+        if self._previous is None:
+            return False
+        olds = [os.path.join(self._previous, out_path) for out_path in out_paths]
+        if not all(os.path.isfile(old) for old in olds):
+            return False
+        for out_path, old in zip(out_paths, olds):
+            target = os.path.join(self._staging, out_path)
+            folder = os.path.dirname(target)
+            if folder not in self._made:
+                os.makedirs(folder, exist_ok=True)
+                self._made.add(folder)
+            os.link(old, target)
+        self.unchanged += len(out_paths)
+        return True
+
     def fullest_folder(self) -> tuple[int, str]:
         """(entries, folder) of the output folder holding the most entries."""
         most = (0, "")

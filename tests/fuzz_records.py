@@ -57,7 +57,7 @@ def build_and_check(files: list[str]) -> None:
                             static=str(REPO / "static"))
         result = build(settings, REPO, jobs=1, force=True)
         assert result.ok
-        assert sorted(p.name for p in root.iterdir()) == [".out.state", "out", "src"]
+        assert sorted(p.name for p in root.iterdir()) == [".out.cache", ".out.state", "out", "src"]
         parser = html5lib.HTMLParser(strict=True)
         for page in (root / "out").rglob("*.html"):
             html = page.read_text(encoding="utf-8")

@@ -62,4 +62,4 @@ def test_the_next_build_cleans_up_and_completes(two_versions):
     root, _old, new, _duration, env = two_versions
     subprocess.run(build_cmd(root / "src", root / "site"), check=True, env=env, cwd=root)
     assert snapshot(root / "site") == new
-    assert [p.name for p in root.iterdir() if p.name.startswith(".site.") and not p.name.endswith(".state")] == []
+    assert [p.name for p in root.iterdir() if p.name.startswith(".site.") and p.name not in (".site.state", ".site.cache")] == []

@@ -15,7 +15,7 @@ def build_with(tmp_path, monkeypatch, files: dict):
     monkeypatch.chdir(tmp_path)
     result = run_build(source, tmp_path / "out")
     assert site_file(tmp_path / "out", "/figures/PMC9__good.html").is_file()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.state", "out", "src"]  # nothing written elsewhere
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.cache", ".out.state", "out", "src"]  # nothing elsewhere
     return result
 
 

@@ -11,6 +11,9 @@ from site_gen.serve import Preview
 from tests.conftest import EPOCH, REPO, copy_full_source, make_settings, minimal_record, write_files
 
 
+PAGE_SIZE = 7  # small pages, so that every list is paginated and an edit shifts later pages
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
@@ -22,7 +25,8 @@ def preview(tmp_path, monkeypatch):
     source = copy_full_source(tmp_path / "src")
     templates = tmp_path / "templates"
     shutil.copytree(REPO / "templates", templates)
-    settings = make_settings(source, tmp_path / "out", templates=str(templates), search_index="pagefind")
+    settings = make_settings(source, tmp_path / "out", templates=str(templates), search_index="pagefind",
+                             page_size=PAGE_SIZE)
     live = Preview(settings, REPO, jobs=1)
     live.rebuild()
     assert live.error is None
@@ -30,7 +34,8 @@ def preview(tmp_path, monkeypatch):
 
 
 def assert_same_as_full_build(live: Preview, tmp_path: Path):
-    settings = make_settings(live.source, tmp_path / "fresh", templates=str(live.templates), search_index="pagefind")
+    settings = make_settings(live.source, tmp_path / "fresh", templates=str(live.templates), search_index="pagefind",
+                             page_size=PAGE_SIZE)
     full = build(settings, REPO, jobs=1, force=True)
     got, want = snapshot(live.output), snapshot(tmp_path / "fresh")
     # Pagefind numbers pages in the order the folder lists them, which differs between a folder written

@@ -60,3 +60,27 @@ def test_a_large_catalogue_is_indexed_in_groups(tmp_path, monkeypatch):
         entry = json.loads((tmp_path / "out" / "pagefind" / name / "pagefind-entry.json").read_text())
         counted += entry["languages"]["en"]["page_count"]
     assert counted == len(result.site.figures) == 60
+
+
+def test_a_rebuild_makes_again_only_the_bundle_of_the_edited_figure(tmp_path, monkeypatch):
+    from bench.corpus import write_corpus
+
+    monkeypatch.setattr(search, "GROUP_FIGURES", 20)
+    write_corpus(tmp_path / "src", 60, seed=5)
+    first = run_build(tmp_path / "src", tmp_path / "out", search_index="pagefind")
+    figid = sorted(first.site.figures)[7]
+    dirty = search.group_of(figid, search.pagefind_groups(first.site))
+    record = next(p for p in (tmp_path / "src" / "figures").iterdir() if f"figid: {figid}\n" in p.read_text())
+    record.write_text(record.read_text().replace("figtitle: ", "figtitle: Zyxwvut ", 1))
+
+    def files(name):
+        folder = tmp_path / "out" / "pagefind" / name
+        return {p.relative_to(folder): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+
+    before = {name: files(name) for name in ("0-3", "4-7", "8-b", "c-f")}
+    run_build(tmp_path / "src", tmp_path / "out", search_index="pagefind")
+    for name, inodes in before.items():
+        assert (files(name) == inodes) == (name != dirty), name  # the others are the very same files
+    fragments = (tmp_path / "out" / "pagefind" / dirty / "fragment").iterdir()
+    import gzip
+    assert any(b"Zyxwvut" in gzip.decompress(p.read_bytes()) for p in fragments)

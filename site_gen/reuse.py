@@ -1,0 +1,165 @@
+"""What a rebuild can take from the last build's output instead of rendering it again.
+
+After each build, the shape of the site is kept beside the output: a digest of everything every page
+depends on (generator, settings, build date, templates, assets, organism files), a digest of each
+figure's source, a digest of each entity, the order of every list and the redirects. The next build
+compares its own shape with it. When the digest of everything differs, every page is rendered.
+Otherwise only these pages are:
+
+- the page and data files of each figure whose source changed, was added or went away;
+- every page of each entity that changed (its name, its figures, their order) or that a changed figure
+  mentions (its list shows that figure's entry);
+- each page of an overview or a collection whose slice of the list changed or shows a changed figure
+  or entity, and every page of a list whose length changed (each page states it);
+- the home, search, downloads and 404 pages, and the redirect stubs that are new.
+
+Every other page is hard-linked from the last build's output, which the rebuild checks is the one the
+shape was saved with. Anything missing there is rendered.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+from site_gen import __version__
+from site_gen.index import ENTITY_SECTIONS, ITEMS_OF, Entity, Organism, Page, Site
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Shape:
+    key: str  # digest of everything every page depends on
+    output: tuple  # identity of the output folder this shape describes
+    figures: dict  # figid → digest of its source
+    entities: dict  # kind → {key: digest}
+    figure_ids: tuple
+    entity_lists: dict  # kind → keys in list order
+    collections: dict  # group → {name: figids}
+    redirects: frozenset  # (from URL, to URL)
+
+
+def _tree_bytes(digest, folder: Path, pattern: str = "*") -> None:
+    if not folder.is_dir():
+        return
+    for path in sorted(p for p in folder.rglob(pattern) if p.is_file()):
+        digest.update(f"\0{path.relative_to(folder).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+
+
+def global_key(site: Site, templates: Path, static: Path, organism_files: list[Path]) -> str:
+    """A digest of what every page may depend on besides its own figures and entities."""
+    digest = hashlib.blake2b(f"{__version__}|{site.settings!r}|{site.build_date}".encode(), digest_size=16)
+    _tree_bytes(digest, Path(__file__).parent, "*.py")  # the generator's own code
+    _tree_bytes(digest, templates)
+    _tree_bytes(digest, static)
+    for path in organism_files:
+        digest.update(f"\0{path}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def entity_digest(entity: Entity) -> bytes:
+    """A digest of every field; a set is sorted first, as its order varies between processes."""
+    if isinstance(entity, Organism) and entity.mined_only:
+        entity = dataclasses.replace(entity, mined_only=tuple(sorted(entity.mined_only)))
+    return hashlib.blake2b(repr(entity).encode(), digest_size=12).digest()
+
+
+def shape_of(site: Site, key: str, source_digests: dict[str, bytes]) -> Shape:
+    return Shape(
+        key=key,
+        output=(),
+        figures={figid: source_digests.get(fig.src_path, b"") for figid, fig in site.figures.items()},
+        entities={kind: {k: entity_digest(e) for k, e in site.entity_tables[kind].items()} for kind in ENTITY_SECTIONS},
+        figure_ids=site.figure_ids,
+        entity_lists={kind: tuple(site.entity_tables[kind]) for kind in ENTITY_SECTIONS},
+        collections=site.collections,
+        redirects=frozenset((r.from_url, r.to_url) for r in site.redirects),
+    )
+
+
+def shape_path(cache: Path) -> Path:
+    return cache / "shape.pickle"
+
+
+def load_shape(cache: Path, output_identity: tuple) -> Shape | None:
+    """The last build's shape, if it describes the output folder as it is now."""
+    try:
+        shape = pickle.loads(shape_path(cache).read_bytes())
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - a damaged shape only means rendering everything
+        log.debug("last build's shape unreadable (%s); rendering everything", exc)
+        return None
+    return shape if isinstance(shape, Shape) and shape.output == output_identity else None
+
+
+def save_shape(cache: Path, shape: Shape) -> None:
+    cache.mkdir(parents=True, exist_ok=True)
+    path = shape_path(cache)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps(shape, protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(tmp, path)
+
+
+@dataclass
+class Fresh:
+    """What must be rendered; everything else may be linked from the last build."""
+
+    pages: set  # output paths
+    figures: set  # figids whose page and data files change
+    redirects: frozenset  # (from URL, to URL) of stubs to render
+
+    def page(self, page: Page) -> bool:
+        return page.out_path in self.pages
+
+
+def _slice_changed(site: Site, old: tuple, new: tuple, number: int, changed: set) -> bool:
+    now = site.page_slice(new, number)
+    return now != site.page_slice(old, number) or not changed.isdisjoint(now)
+
+
+def fresh_outputs(old: Shape | None, new: Shape, site: Site) -> Fresh | None:
+    """What differs between the last build's site and this one, or None when everything may."""
+    if old is None or old.key != new.key:
+        return None
+    changed = {f for f, d in new.figures.items() if old.figures.get(f) != d} | (old.figures.keys() - new.figures.keys())
+    touched: dict[str, set] = {}
+    for kind in ENTITY_SECTIONS:
+        was, now = old.entities.get(kind, {}), new.entities[kind]
+        keys = {k for k, d in now.items() if was.get(k) != d}
+        items_of = ITEMS_OF[kind]
+        for figid in changed:
+            if figid in site.figures:
+                keys |= {item[0] for item in items_of(site.figures[figid])}
+        touched[kind] = keys
+    groups = site.page_groups
+    pages: set[str] = {p.out_path for p in groups["fixed"]}
+    for figid in changed:
+        pages |= {p.out_path for p in groups.get(("figure", figid), ())}
+    for kind, keys in touched.items():
+        for key in keys:
+            pages |= {p.out_path for p in groups.get((kind, key), ())}
+    lists = {"figure": (old.figure_ids, new.figure_ids, changed)}
+    lists |= {kind: (old.entity_lists.get(kind, ()), new.entity_lists[kind], touched[kind]) for kind in ENTITY_SECTIONS}
+    for kind, (was, now, dirty) in lists.items():
+        overview = groups[("overview", kind)]
+        whole = len(was) != len(now) or (kind == "organism" and dirty)  # every page states the total
+        for page in overview:
+            if whole or _slice_changed(site, was, now, page.number, dirty):
+                pages.add(page.out_path)
+    for page in groups["collections"]:
+        if page.kind != "collection":
+            pages.add(page.out_path)
+            continue
+        group, name = page.key.split("/", 1)
+        was, now = old.collections.get(group, {}).get(name, ()), site.collections[group].get(name, ())
+        if len(was) != len(now) or _slice_changed(site, was, now, page.number, changed):
+            pages.add(page.out_path)
+    return Fresh(pages, changed, new.redirects - old.redirects)

@@ -1,0 +1,185 @@
+"""Rebuilds: the parse cache re-reads only changed records, and only the pages an edit touches are
+rendered again, yet every rebuild gives the same bytes as a cold build of the same input."""
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+
+import pytest
+
+from bench.corpus import write_corpus
+from site_gen.cache import cache_folder
+from tests.conftest import SEEDS, run_build
+
+FIGURES = 120
+PAGE_SIZE = 20
+
+
+def snapshot(folder) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _append_row(table, **cells) -> None:
+    header = table.read_text(encoding="utf-8").split("\n", 1)[0].split("\t")
+    with table.open("a", encoding="utf-8") as f:
+        f.write("\t".join(cells.get(column, "") for column in header) + "\n")
+
+
+@pytest.fixture
+def seeds(tmp_path):
+    shutil.copytree(SEEDS, tmp_path / "src")
+    return tmp_path / "src", tmp_path / "out"
+
+
+def test_a_rebuild_parses_only_the_changed_record(seeds):
+    src, out = seeds
+    records = sorted(p for p in src.rglob("*") if p.suffix in (".md", ".txt"))
+    first = run_build(src, out)
+    assert (first.parsed, first.reused) == (len(records), 0)
+    records[0].write_text(records[0].read_text(encoding="utf-8").replace("figtitle: ", "figtitle: New ", 1),
+                          encoding="utf-8")
+    second = run_build(src, out)
+    assert (second.parsed, second.reused) == (1, len(records) - 1)
+    assert any(f.title.startswith("New ") for f in second.site.figures.values())
+
+
+def test_same_bytes_with_a_new_identity_are_not_parsed_again(seeds):
+    src, out = seeds
+    run_build(src, out)
+    for path in src.rglob("*"):  # as a fresh checkout would: every file rewritten with the same bytes
+        if path.is_file():
+            data = path.read_bytes()
+            path.unlink()
+            path.write_bytes(data)
+            os.utime(path, ns=(1, 1))
+    again = run_build(src, out, force=True)
+    assert again.parsed == 0 and again.reused > 0
+
+
+def test_a_changed_or_new_sidecar_table_reparses_its_record(tmp_path):
+    src = tmp_path / "src"
+    write_corpus(src, 30, seed=5)
+    first = run_build(src, tmp_path / "out")
+    tables = sorted((src / "_data").glob("*-genes.tsv"))
+    figid = tables[0].name.removesuffix("-genes.tsv")
+    _append_row(tables[0], word="NEWWORD", match="NEWWORD", ncbigene_symbol="NEWWORD", ncbigene_id="999999")
+    second = run_build(src, tmp_path / "out")
+    assert second.parsed == 1
+    assert "999999" in {m.entrez for m in second.site.figures[figid].genes}
+    lonely = next(f for f in first.site.figures if not (src / "_data" / f"{f}-chemicals.tsv").exists()
+                  and not any(p.name.startswith(f"{f}-chemicals") for p in src.rglob("*.tsv")))
+    (src / "_data" / f"{lonely}-chemicals.tsv").write_text("word\tmesh\naspirin\tmesh:D001241\n", encoding="utf-8")
+    third = run_build(src, tmp_path / "out")
+    assert third.parsed == 1
+    assert "D001241" in {m.mesh for m in third.site.figures[lonely].chemicals}
+
+
+def test_a_damaged_or_foreign_cache_is_ignored(seeds):
+    src, out = seeds
+    cold = run_build(src, out)
+    buckets = sorted((cache_folder(out) / "parse").glob("*.pickle"))
+    assert buckets
+    buckets[0].write_bytes(b"not a pickle")
+    key, entries = pickle.loads(buckets[-1].read_bytes())
+    buckets[-1].write_bytes(pickle.dumps(("another generator", entries)))
+    again = run_build(src, out, force=True)
+    assert again.parsed >= 1 and again.parsed + again.reused == cold.parsed
+    assert sorted(again.site.figures) == sorted(cold.site.figures)
+    assert run_build(src, out, force=True).parsed == 0  # and it was mended
+
+
+def test_no_cache_parses_everything(seeds):
+    src, out = seeds
+    run_build(src, out)
+    from site_gen.build import build
+    from tests.conftest import REPO, make_settings
+    result = build(make_settings(src, out), REPO, force=True, use_cache=False, jobs=1)
+    assert result.reused == 0 and result.parsed > 0
+
+
+# --- only what an edit touches is rendered, and the result is what a cold build gives ----------
+
+def _edit(path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _records(src):
+    return sorted((src / "figures").iterdir())
+
+
+def edit_title(src):
+    _edit(_records(src)[10], "figtitle: ", "figtitle: Edited ")
+
+
+def edit_year(src):
+    record = _records(src)[20]
+    text = record.read_text(encoding="utf-8")
+    line = next(line for line in text.splitlines() if line.startswith("year: "))
+    _edit(record, line, "year: '1999'")
+
+
+def add_gene_row(src):
+    table = sorted((src / "_data").glob("*-genes.tsv"))[3]
+    _append_row(table, word="BRANDNEW1", match="BRANDNEW1", ncbigene_symbol="BRANDNEW1", ncbigene_id="987654321")
+
+
+def delete_record(src):
+    _records(src)[30].unlink()
+
+
+def add_record(src):
+    source = _records(src)[40]
+    text = source.read_text(encoding="utf-8")
+    figid = next(line for line in text.splitlines() if line.startswith("figid: ")).split(": ", 1)[1]
+    (src / "figures" / "PMC9999999__F1.md").write_text(text.replace(figid, "PMC9999999__F1"), encoding="utf-8")
+
+
+def add_alias(src):
+    record = _records(src)[50]
+    _edit(record, "figtitle: ", "redirect_from:\n- /figures/an-old-name\nfigtitle: ")
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rebuild")
+    write_corpus(root / "src", FIGURES, seed=21)
+    return root
+
+
+@pytest.mark.parametrize("edit", [edit_title, edit_year, add_gene_row, delete_record, add_record, add_alias])
+def test_a_rebuild_renders_only_what_an_edit_touches_and_matches_a_cold_build(generated, tmp_path, edit, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    src = tmp_path / "src"
+    shutil.copytree(generated / "src", src)
+    first = run_build(src, tmp_path / "site", jobs=2, page_size=PAGE_SIZE)
+    edit(src)
+    again = run_build(src, tmp_path / "site", jobs=2, page_size=PAGE_SIZE)
+    assert again.parsed <= 1
+    assert 0 < again.rendered < first.rendered / 4, (again.rendered, first.rendered)
+    run_build(src, tmp_path / "cold", jobs=1, page_size=PAGE_SIZE)
+    assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold")
+
+
+def test_a_template_change_renders_everything_again(generated, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    templates = tmp_path / "templates"
+    shutil.copytree(SEEDS.parent / "templates", templates)
+    first = run_build(generated / "src", tmp_path / "site", templates=str(templates), page_size=PAGE_SIZE)
+    _edit(templates / "footer.html", "</footer>", "<p>changed</p></footer>")
+    again = run_build(generated / "src", tmp_path / "site", templates=str(templates), page_size=PAGE_SIZE)
+    assert again.parsed == 0 and again.rendered == first.rendered
+    assert b"<p>changed</p>" in (tmp_path / "site" / "index.html").read_bytes()
+
+
+def test_an_output_folder_replaced_since_is_not_linked_from(generated, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    site = tmp_path / "site"
+    first = run_build(generated / "src", site, page_size=PAGE_SIZE)
+    shutil.copytree(site, tmp_path / "copy")
+    shutil.rmtree(site)
+    os.rename(tmp_path / "copy", site)  # the same files in another folder: not the output the shape describes
+    again = run_build(generated / "src", site, page_size=PAGE_SIZE, force=True)
+    assert again.rendered == first.rendered
