@@ -153,6 +153,7 @@ def fingerprint_assets(static: Path) -> dict[str, tuple[Path, str]]:
 class _ParseWork:
     cache: ParseCache
     buckets: list[list[Path]]  # record paths, by cache bucket
+    todo: list[int]  # the buckets to parse (the others were taken from the cache as they were)
     tables: dict
     counts: Counts  # records done, for the progress bar
 
@@ -162,14 +163,18 @@ def _parse_share(work: _ParseWork, index: int, jobs: int) -> tuple[list[Figure],
     problems: list[Problem] = []
     digests: dict[str, bytes] = {}
     stats = ParseStats()
-    for bucket in range(index, len(work.buckets), jobs):
-        for entry in work.cache.parse_bucket(bucket, work.buckets[bucket], work.tables, stats):
-            problems += entry.problems
-            if entry.figure is not None:
-                figures.append(entry.figure)
-                digests[entry.figure.src_path] = entry.digest
+    for bucket in work.todo[index::jobs]:
+        _take(work.cache.parse_bucket(bucket, work.buckets[bucket], work.tables, stats), figures, problems, digests)
         work.counts.add(index, len(work.buckets[bucket]))
     return figures, problems, stats, digests
+
+
+def _take(entries, figures: list[Figure], problems: list[Problem], digests: dict[str, bytes]) -> None:
+    for entry in entries:
+        problems += entry.problems
+        if entry.figure is not None:
+            figures.append(entry.figure)
+            digests[entry.figure.src_path] = entry.digest
 
 
 @dataclass
@@ -198,9 +203,20 @@ def gather(settings: Settings, root: Path, jobs: int = 1, use_cache: bool = True
         problems: list[Problem] = refused_problems(files)
         stats = ParseStats()
         digests: dict[str, bytes] = {}
-        shares = min(jobs, max(1, len(files.records) // 500))
-        with bar(progress, "parse", len(files.records), shares) as counts:
-            work = _ParseWork(cache, buckets, files.tables, counts)
+        with bar(progress, "parse", len(files.records), jobs) as counts:
+            # Buckets whose records are all unchanged are read here: sending their figures back
+            # from workers would cost more than reading them. Workers parse the rest.
+            todo = []
+            for bucket, paths in enumerate(buckets):
+                entries = cache.unchanged_bucket(bucket, paths, files.tables)
+                if entries is None:
+                    todo.append(bucket)
+                else:
+                    _take(entries, figures, problems, digests)
+                    stats.reused += len(entries)
+                    counts.add(0, len(entries))
+            shares = min(jobs, max(1, sum(len(buckets[b]) for b in todo) // 500))
+            work = _ParseWork(cache, buckets, todo, files.tables, counts)
             for share_figures, share_problems, share_stats, share_digests in run_shares(_parse_share, work, shares):
                 figures += share_figures
                 problems += share_problems
@@ -289,19 +305,39 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
         writer.written = sum(written for written, _, _ in shares)
         writer.unchanged = sum(unchanged for _, unchanged, _ in shares)
     with log_time(timings, "data"):
-        writer.write("downloads/pfocr-figures.jsonl", render_catalogue_jsonl(site))
-        writer.write("search.json", render_search_index(site))
-        for out_path, text in render_name_index(site).items():
-            writer.write(out_path, text)
-        for out_path, text in render_gmt(site).items():
-            writer.write(out_path, text)
-        for out_path, text in render_sitemaps(site).items():
-            writer.write(out_path, text)
-        writer.write("robots.txt", render_robots(site))
+        written, unchanged = writer.written, writer.unchanged
+        for out_paths, share_written, share_unchanged in run_shares(_data_share, (site, writer), min(jobs, 2)):
+            for out_path in out_paths:
+                writer.claim(out_path)
+            written += share_written
+            unchanged += share_unchanged
+        writer.written, writer.unchanged = written, unchanged
         writer.write("_redirects", render_redirects_file(site, renderer.base_path))
         for _name, (src, url) in assets.items():
             writer.write(url.lstrip("/"), src.read_bytes())
     return sum(rendered for _, _, rendered in shares)
+
+
+# The catalogue-wide files, heaviest first, so that two workers share them evenly.
+CATALOGUE_FILES = (
+    render_name_index,
+    lambda site: {"downloads/pfocr-figures.jsonl": render_catalogue_jsonl(site)},
+    lambda site: {"search.json": render_search_index(site)},
+    render_gmt,
+    lambda site: render_sitemaps(site) | {"robots.txt": render_robots(site)},
+)
+
+
+def _data_share(work: tuple[Site, SiteWriter], index: int, jobs: int) -> tuple[list[str], int, int]:
+    """Write a share of the catalogue-wide files; their paths (for the parent to claim) and counts."""
+    site, writer = work
+    writer.written = writer.unchanged = 0
+    out_paths = []
+    for make in CATALOGUE_FILES[index::jobs]:
+        for out_path, text in make(site).items():
+            writer.put(out_path, text)
+            out_paths.append(out_path)
+    return out_paths, writer.written, writer.unchanged
 
 
 def _report(problems: list[Problem]) -> None:

@@ -94,16 +94,20 @@ class ParseCache:
         return self.folder / f"{bucket:02d}.pickle"
 
     def load(self, bucket: int) -> dict[str, Entry]:
+        """A bucket's entries: none if it is missing, damaged or written by another generator."""
         if self.folder is None:
             return {}
         try:
-            key, entries = pickle.loads(self._bucket_path(bucket).read_bytes())
+            with open(self._bucket_path(bucket), "rb") as f:
+                if f.readline() != f"{self.key}\n".encode():
+                    return {}
+                entries = pickle.load(f)
         except FileNotFoundError:
             return {}
         except Exception as exc:  # noqa: BLE001 - a damaged cache is only a slower build
             log.debug("parse cache bucket %d unreadable (%s); ignored", bucket, exc)
             return {}
-        return entries if key == self.key else {}
+        return entries if isinstance(entries, dict) else {}
 
     def save(self, bucket: int, entries: dict[str, Entry]) -> None:
         if self.folder is None:
@@ -111,8 +115,26 @@ class ParseCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self._bucket_path(bucket)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps((self.key, entries), protocol=pickle.HIGHEST_PROTOCOL))
+        with open(tmp, "wb") as f:
+            f.write(f"{self.key}\n".encode())
+            pickle.dump(entries, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
+
+    def unchanged_bucket(self, bucket: int, paths: list[Path], tables: dict) -> list[Entry] | None:
+        """A bucket's entries if it holds exactly these records, each still valid by identity; else None
+        (and its records go to `parse_bucket`)."""
+        if self.folder is None:
+            return None
+        old = self.load(bucket)
+        if len(old) != len(paths):
+            return None
+        entries = []
+        for path in paths:
+            entry = old.get(str(path))
+            if entry is None or not _still_valid(entry, path, tables):
+                return None
+            entries.append(entry)
+        return entries
 
     def parse_bucket(self, bucket: int, paths: list[Path], tables: dict, stats: ParseStats) -> list[Entry]:
         """The entries of one bucket's records: reused where still valid, parsed afresh otherwise."""
