@@ -28,7 +28,7 @@ from site_gen.render import (Renderer, figure_downloads, make_environment, rende
                              render_gmt, render_sitemaps, template_error)
 from site_gen.search import render_name_index, run_pagefind
 from site_gen.settings import Settings
-from site_gen.write import SiteWriter
+from site_gen.write import SiteWriter, replace_file
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +95,8 @@ def up_to_date(settings: Settings, root: Path, fingerprint: str) -> list[Problem
 
 def _save_state(output: Path, fingerprint: str, problems: list[Problem]) -> None:
     path = _state_path(output)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(pickle.dumps({"fingerprint": fingerprint, "output": _output_identity(output),
-                                  "problems": problems}))
-    os.replace(tmp, path)
+    replace_file(path, pickle.dumps({"fingerprint": fingerprint, "output": _output_identity(output),
+                                     "problems": problems}))
 
 
 @contextmanager

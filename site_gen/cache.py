@@ -29,6 +29,7 @@ from site_gen import __version__
 from site_gen.errors import Problem
 from site_gen.load import MENTION_KINDS, load_record
 from site_gen.model import Figure
+from site_gen.write import replace_file
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +113,8 @@ class ParseCache:
     def save(self, bucket: int, entries: dict[str, Entry]) -> None:
         if self.folder is None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self._bucket_path(bucket)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            f.write(f"{self.key}\n".encode())
-            pickle.dump(entries, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        replace_file(self._bucket_path(bucket),
+                     f"{self.key}\n".encode() + pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
 
     def unchanged_bucket(self, bucket: int, paths: list[Path], tables: dict) -> list[Entry] | None:
         """A bucket's entries if it holds exactly these records, each still valid by identity; else None

@@ -21,13 +21,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 from site_gen import __version__
 from site_gen.index import ENTITY_SECTIONS, ITEMS_OF, Entity, Organism, Page, Site
+from site_gen.write import replace_file
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +101,7 @@ def load_shape(cache: Path, output_identity: tuple) -> Shape | None:
 
 
 def save_shape(cache: Path, shape: Shape) -> None:
-    cache.mkdir(parents=True, exist_ok=True)
-    path = shape_path(cache)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(pickle.dumps(shape, protocol=pickle.HIGHEST_PROTOCOL))
-    os.replace(tmp, path)
+    replace_file(shape_path(cache), pickle.dumps(shape, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 @dataclass
@@ -120,9 +116,11 @@ class Fresh:
         return page.out_path in self.pages
 
 
-def _slice_changed(site: Site, old: tuple, new: tuple, number: int, changed: set) -> bool:
+def list_page_changed(site: Site, old: tuple, new: tuple, number: int, changed) -> bool:
+    """Does page `number` of a list differ between its `old` and `new` items, given the items whose
+    entries `changed`? Every page states the list's length, so a new length changes them all."""
     now = site.page_slice(new, number)
-    return now != site.page_slice(old, number) or not changed.isdisjoint(now)
+    return len(old) != len(new) or now != site.page_slice(old, number) or not changed.isdisjoint(now)
 
 
 def fresh_outputs(old: Shape | None, new: Shape, site: Site) -> Fresh | None:
@@ -150,9 +148,9 @@ def fresh_outputs(old: Shape | None, new: Shape, site: Site) -> Fresh | None:
     lists |= {kind: (old.entity_lists.get(kind, ()), new.entity_lists[kind], touched[kind]) for kind in ENTITY_SECTIONS}
     for kind, (was, now, dirty) in lists.items():
         overview = groups[("overview", kind)]
-        whole = len(was) != len(now) or (kind == "organism" and dirty)  # every page states the total
+        whole = kind == "organism" and dirty  # the organisms overview groups every organism by kind
         for page in overview:
-            if whole or _slice_changed(site, was, now, page.number, dirty):
+            if whole or list_page_changed(site, was, now, page.number, dirty):
                 pages.add(page.out_path)
     for page in groups["collections"]:
         if page.kind != "collection":
@@ -160,6 +158,6 @@ def fresh_outputs(old: Shape | None, new: Shape, site: Site) -> Fresh | None:
             continue
         group, name = page.key.split("/", 1)
         was, now = old.collections.get(group, {}).get(name, ()), site.collections[group].get(name, ())
-        if len(was) != len(now) or _slice_changed(site, was, now, page.number, changed):
+        if list_page_changed(site, was, now, page.number, changed):
             pages.add(page.out_path)
     return Fresh(pages, changed, new.redirects - old.redirects)

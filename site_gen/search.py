@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from site_gen.errors import SiteError
-from site_gen.index import ENTITY_SECTIONS, SHARD_FOLDER, Site, figure_url, out_path_for, shard_of
+from site_gen.index import ENTITY_SECTIONS, SHARD_FOLDER, Site, figure_url, shard_of
 
 log = logging.getLogger(__name__)
 

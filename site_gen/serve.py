@@ -18,6 +18,7 @@ import jinja2.meta
 
 from site_gen.build import build, collector_paused, fingerprint_assets
 from site_gen.parallel import default_jobs, run_shares
+from site_gen.reuse import list_page_changed
 from site_gen.errors import Problem, SiteError
 from site_gen.index import Page, out_path_for, update_site
 from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, leads_outside, load_record
@@ -428,22 +429,17 @@ class Preview:
 
     def _collection_changed(self, page: Page, figids: set[str], before: dict) -> bool:
         group, name = page.key.split("/", 1)
-        was, figures = before[group].get(name, ()), self.site.collections[group].get(name, ())
-        now = self.site.page_slice(figures, page.number)
-        return len(was) != len(figures) or now != self.site.page_slice(was, page.number) or not figids.isdisjoint(now)
+        return list_page_changed(self.site, before[group].get(name, ()), self.site.collections[group].get(name, ()),
+                                 page.number, figids)
 
     def _overview_changed(self, page: Page, figids: set[str], touched: dict, lists_before) -> bool:
         site = self.site
         old_ids, old_lists = lists_before
-        if page.kind == "figure-overview":  # every page states the total, so a new length changes them all
-            now = site.page_slice(site.figure_ids, page.number)
-            return len(site.figure_ids) != len(old_ids) or now != site.page_slice(old_ids, page.number) \
-                or not figids.isdisjoint(now)
+        if page.kind == "figure-overview":
+            return list_page_changed(site, old_ids, site.figure_ids, page.number, figids)
         if page.kind == "organism-overview":
             return bool(touched.get("organism"))
-        kind = page.key
-        was, now = old_lists.get(kind, ()), site.entity_lists[kind]
-        return len(was) != len(now) or site.page_slice(now, page.number) != site.page_slice(was, page.number)
+        return list_page_changed(site, old_lists.get(page.key, ()), site.entity_lists[page.key], page.number, frozenset())
 
     def _reparse(self, paths: set[Path]) -> tuple[set[str], dict[str, set[str]]]:
         """Re-read the changed records and sidecar tables and apply them to the Site; the figids touched."""

@@ -50,6 +50,14 @@ def recover_output(output: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def replace_file(path: Path, data: bytes) -> None:
+    """Write a file beside the output (state, caches) so that a reader never sees it half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 class SiteWriter:
     def __init__(self, output: Path):
         self.output = output.resolve()
@@ -81,15 +89,20 @@ class SiteWriter:
         self.claim(out_path)
         self.put(out_path, data)
 
-    def put(self, out_path: str, data: str | bytes) -> None:
-        """Write a claimed path (workers call this after the parent claimed every path)."""
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        target = os.path.join(self._staging, out_path)  # plain strings: this runs once per output file
+    def _target(self, out_path: str) -> str:
+        """The staging path of an output path, its folder made (plain strings: this runs per file)."""
+        target = os.path.join(self._staging, out_path)
         folder = os.path.dirname(target)
         if folder not in self._made:
             os.makedirs(folder, exist_ok=True)
             self._made.add(folder)
+        return target
+
+    def put(self, out_path: str, data: str | bytes) -> None:
+        """Write a claimed path (workers call this after the parent claimed every path)."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        target = self._target(out_path)
         if self.previous is not None:
             old = os.path.join(self._previous, out_path)
             try:
@@ -115,12 +128,7 @@ class SiteWriter:
         if not all(os.path.isfile(old) for old in olds):
             return False
         for out_path, old in zip(out_paths, olds):
-            target = os.path.join(self._staging, out_path)
-            folder = os.path.dirname(target)
-            if folder not in self._made:
-                os.makedirs(folder, exist_ok=True)
-                self._made.add(folder)
-            os.link(old, target)
+            os.link(old, self._target(out_path))
         self.unchanged += len(out_paths)
         return True
 
