@@ -344,19 +344,21 @@ def _report(problems: list[Problem]) -> None:
 
 
 def build(settings: Settings, root: Path, strict: bool = False, jobs: int | None = None,
-          force: bool = False, use_cache: bool = True, progress: bool = False) -> BuildResult:
+          force: bool = False, use_cache: bool = True, progress: bool = False, editable: bool = False) -> BuildResult:
     """Build the site into the output folder; on any failure the previous site stays as it was.
 
     When nothing the build reads changed since the last build (and its output was not replaced),
     nothing is done, unless `force`. Records whose files did not change come from the parse cache,
-    unless not `use_cache`. With `progress`, long stages draw a bar on the terminal.
+    unless not `use_cache`. With `progress`, long stages draw a bar on the terminal. The returned
+    site keeps what `index.update_site` needs to apply edits to it only if `editable` (the preview);
+    a build drops it before rendering, as its workers would otherwise copy it.
     """
     with collector_paused():
-        return _build(settings, root, strict, jobs, force, use_cache, progress)
+        return _build(settings, root, strict, jobs, force, use_cache, progress, editable)
 
 
 def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force: bool,
-           use_cache: bool, progress: bool) -> BuildResult:
+           use_cache: bool, progress: bool, editable: bool) -> BuildResult:
     start = time.perf_counter()
     jobs = jobs or default_jobs()
     fingerprint = input_fingerprint(settings, root)
@@ -368,6 +370,8 @@ def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force
             log.warning("%s", summarize_problems(problems))
         return BuildResult(None, problems, {"total": time.perf_counter() - start}, up_to_date=True)
     gathered = gather(settings, root, jobs, use_cache, progress)
+    if not editable:
+        gathered.site.tallies = {}
     site, problems, timings, stats = gathered.site, gathered.problems, gathered.timings, gathered.stats
     _report(problems)
     result = BuildResult(site, problems, timings, parsed=stats.parsed, reused=stats.reused)

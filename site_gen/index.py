@@ -7,7 +7,7 @@ import logging
 import re
 import zlib
 import unicodedata
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -152,7 +152,7 @@ class Site:
     page_groups: dict = field(default_factory=dict)  # ("figure", figid) | (kind, key) | ("overview", kind) → pages
     entity_lists: dict = field(default_factory=dict)  # kind → its entities as a tuple, for paging
     figure_ids: tuple[str, ...] = ()
-    tallies: dict = field(default_factory=dict)  # kind → Tally, kept so an edit can update the index
+    tallies: dict = field(default_factory=dict)  # kind → Tally, so an edit can update the index (build(editable))
     organism_info: dict = field(default_factory=dict)  # slug → OrganismInfo from the organism files
     redirect_problems: list = field(default_factory=list)  # from the last plan_redirects
     top: dict = field(default_factory=dict)  # kind → the TOP entities in most figures, most first
@@ -210,10 +210,10 @@ ENTITY_SECTIONS = {
 }
 
 
-def _bump(counter: Counter, item, sign: int) -> None:
-    counter[item] += sign
-    if counter[item] <= 0:
-        del counter[item]
+def _bump(counts: dict, item, sign: int) -> None:
+    counts[item] = counts.get(item, 0) + sign
+    if counts[item] <= 0:
+        del counts[item]
 
 
 def gene_items(fig: Figure):
@@ -248,9 +248,11 @@ class Tally:
     def __init__(self, items_of):
         self.items_of = items_of
         self.figids: dict[str, set] = defaultdict(set)
-        self.names: dict[str, Counter] = defaultdict(Counter)
-        self.words: dict[str, Counter] = defaultdict(Counter)
-        self.extra: dict[str, Counter] = defaultdict(Counter)
+        # key → {name, word or identifier: figures}: plain dicts (a Counter's missing-key hook costs a
+        # Python call per mention)
+        self.names: dict[str, dict] = defaultdict(dict)
+        self.words: dict[str, dict] = defaultdict(dict)
+        self.extra: dict[str, dict] = defaultdict(dict)
 
     def add(self, fig: Figure) -> set[str]:
         """apply(fig, +1), written for speed: a full build calls it once per figure and kind."""
@@ -259,14 +261,17 @@ class Tally:
         figid = fig.figid
         keys = set()
         for key, name, word, extra in items:
-            words[key][word] += 1
+            counts = words[key]
+            counts[word] = counts.get(word, 0) + 1
             if extra is not None:
-                extras[key][extra] += 1
+                counts = extras[key]
+                counts[extra] = counts.get(extra, 0) + 1
             if key not in keys:
                 keys.add(key)
                 figids[key].add(figid)
         for key, name in {(item[0], item[1]) for item in items}:
-            names[key][name] += 1
+            counts = names[key]
+            counts[name] = counts.get(name, 0) + 1
         return keys
 
     def apply(self, fig: Figure, sign: int) -> set[str]:

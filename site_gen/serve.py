@@ -188,7 +188,8 @@ class Preview:
         start = time.perf_counter()
         self.state = self._snapshot()
         try:
-            result = build(self.settings, self.root, jobs=self.jobs, force=True, use_cache=self.use_cache)
+            result = build(self.settings, self.root, jobs=self.jobs, force=True, use_cache=self.use_cache,
+                           editable=True)
         except SiteError as exc:
             self._fail(str(exc))
             return

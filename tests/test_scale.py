@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 from collections import defaultdict
@@ -13,6 +14,7 @@ import yaml
 from bench.corpus import write_corpus
 from site_gen.errors import SiteError
 from site_gen.index import slugify_organism
+from site_gen.parallel import run_shares
 from tests.conftest import EPOCH, run_build
 from tests.sitecheck import site_file
 
@@ -147,3 +149,32 @@ def test_an_edited_title_changes_exactly_the_pages_that_show_it(corpus, tmp_path
     assert must <= changed
     assert changed - must <= {"index.html"}, sorted(changed - must)
     assert expected  # the figure folder did change
+
+
+def test_a_gene_named_in_many_figures_holds_its_strings_once(corpus):
+    """Mentions share their strings (the model's memory at 100,000 figures depends on it), and a
+    build's site does not keep the tallies only the preview's edits need."""
+    _root, result = corpus
+    site = result.site
+    by_value: dict[str, set[int]] = defaultdict(set)
+    for fig in site.figures.values():
+        for mention in fig.genes:
+            by_value[mention.entrez].add(id(mention.entrez))
+        for name in fig.organisms:
+            by_value[name].add(id(name))
+    repeated = [v for v in by_value if v is not None and len(v) > 1]
+    assert repeated, "the corpus should name some gene or organism in several figures"
+    assert all(len(by_value[v]) == 1 for v in repeated)
+    assert site.tallies == {}
+
+
+def _share(shared, index, jobs):
+    return index, jobs, os.getpid(), shared
+
+
+def test_work_is_shared_with_the_parent_doing_the_first_share():
+    results = run_shares(_share, "state", 3)
+    assert [r[:2] for r in results] == [(0, 3), (1, 3), (2, 3)]
+    assert results[0][2] == os.getpid() and len({r[2] for r in results}) == 3
+    assert all(r[3] == "state" for r in results)
+    assert run_shares(_share, "state", 1) == [(0, 1, os.getpid(), "state")]
