@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import itertools
 import logging
 import mimetypes
 import os
@@ -32,6 +33,8 @@ from site_gen.settings import Settings
 log = logging.getLogger(__name__)
 
 HTML_TYPE = "text/html; charset=utf-8"
+VIEWED = 64  # the pages last served, re-rendered before the reload after a template edit
+CHUNK = 6000  # pages re-rendered in the background per turn of the lock
 
 
 def _render_pages(renderer: Renderer, pages) -> dict[str, str]:
@@ -149,6 +152,11 @@ class Preview:
     figure pages, the pages of every entity they mention before and after the edit, the overviews,
     the home page, sitemaps and search data); a template change re-renders the pages that use it.
     A change to settings, organism files or static assets, or any failure, falls back to a full build.
+
+    Template edits use a fast render mode, as `hugo server` does: the pages a browser showed last
+    (and one page of each edited template, so that its errors show at once) are re-rendered before
+    the reload; the others are `pending` and re-rendered after it, in the background, and any of them
+    that is requested before then is rendered for that request.
     """
 
     def __init__(self, settings: Settings, root: Path, jobs: int | None = None, use_cache: bool = True):
@@ -169,6 +177,10 @@ class Preview:
         self.memo: dict = {"catalogue": {}, "search": {}}
         self.state: dict = {}
         self.pending_data = self.pending_sitemaps = False
+        self.pending: dict[str, Page] = {}  # out path → page whose template changed, not yet re-rendered
+        self.viewed: dict[str, None] = {}  # out paths of the pages served last, oldest first
+        self.dirty = threading.Event()  # set by `changed`: the background has pages or files to write
+        self._real_output = self.output.resolve()
 
     @property
     def problems(self) -> list[Problem]:
@@ -198,6 +210,7 @@ class Preview:
             self._fail(f"{type(exc).__name__}: {exc}")
             return
         self.site = result.site
+        self.pending = {}
         self.tables = find_source_files(self.source).tables
         self.file_problems = {}
         for problem in result.problems:
@@ -217,6 +230,7 @@ class Preview:
     def _fail(self, message: str) -> None:
         self.error = message
         self.site = None  # the next change builds from scratch
+        self.pending = {}
         log.error("build failed: %s", message)
 
     def _setup_renderer(self) -> None:
@@ -246,8 +260,32 @@ class Preview:
                     changed["source"].add(path)
         return changed
 
+    def render_pending(self) -> int:
+        """Re-render the pages a template edit left pending, a chunk at a time so that an edit or a
+        request can come in between; how many were written."""
+        done, start = 0, time.perf_counter()
+        while True:
+            with self.lock, collector_paused():
+                if self.site is None or not self.pending:
+                    break
+                chunk = [self.pending.pop(out_path) for out_path in list(itertools.islice(self.pending, CHUNK))]
+                try:
+                    done += self._render_and_write(chunk, [], {})
+                except SiteError as exc:
+                    self._fail(str(exc))
+                    break
+                except Exception as exc:  # noqa: BLE001 - report it in the page and keep serving
+                    log.exception("rendering pending pages failed")
+                    self._fail(f"{type(exc).__name__}: {exc}")
+                    break
+        if done:
+            log.info("re-rendered %d more page(s) in %.3f s", done, time.perf_counter() - start)
+        return done
+
     def flush_data(self) -> None:
-        """Write the catalogue-wide files an edit changed: the download, search data and sitemaps."""
+        """Write what an edit left for after the reload: pending pages, then the catalogue-wide files
+        (the download, search data and sitemaps)."""
+        self.render_pending()
         with self.lock:
             if self.site is None or not (self.pending_data or self.pending_sitemaps):
                 return
@@ -317,13 +355,27 @@ class Preview:
             return True
 
     def changed(self, paths, loop) -> None:
-        """Called by the watcher thread: rebuild what changed, have the server's loop send the reload,
-        then write the catalogue-wide files. Requests keep being served throughout."""
+        """Called by the watcher thread: rebuild what changed and have the server's loop send the
+        reload; the background thread then writes what was left for after it. Requests keep being
+        served throughout."""
         from livereload.handlers import LiveReloadHandler
 
         if self.on_change(paths, defer=True):
             loop.add_callback(LiveReloadHandler.reload_waiters)
-            self.flush_data()
+            self.dirty.set()
+
+    def background(self, loop, stop: threading.Event) -> None:
+        """The background thread: after each change, the pending pages and catalogue-wide files; a
+        reload again if that found an error, so the browser shows it."""
+        from livereload.handlers import LiveReloadHandler
+
+        while not stop.is_set():
+            if self.dirty.wait(0.2):
+                self.dirty.clear()
+                had_error = self.error is not None
+                self.flush_data()
+                if self.error is not None and not had_error:
+                    loop.add_callback(LiveReloadHandler.reload_waiters)
 
     def _is_organism_file(self, path: Path) -> bool:
         try:
@@ -383,10 +435,22 @@ class Preview:
                 names.add("base.html")
             self.renderer.partials.clear()
             self.users = template_users(self.env, self.templates)
+            probes: set[str] = set()  # one page per edited template, rendered now: its errors show at once
             for page in site.pages:
-                if self.users.get(page.template, {page.template}) & names:
-                    todo[page.out_path] = page
+                uses = self.users.get(page.template, {page.template}) & names
+                if uses:
+                    self.pending[page.out_path] = page
+                    if not uses <= probes:
+                        probes |= uses
+                        todo[page.out_path] = page
             notes.append(", ".join(sorted(names)))
+        for out_path in list(self.viewed):  # what browsers show now: before the reload (a copy: requests add to it)
+            if out_path in self.pending:
+                todo[out_path] = self.pending[out_path]
+        for out_path in itertools.chain(todo, stale):
+            self.pending.pop(out_path, None)
+        if self.pending:
+            notes.append(f"{len(self.pending)} more page(s) after the reload")
         redirects_now = {r.out_path: r for r in site.redirects}
         stubs = [r for out_path, r in redirects_now.items() if redirects_before.get(out_path) != r
                  or "redirect.html" in {p.name for p in templates}]
@@ -520,14 +584,39 @@ class Preview:
         return self._not_found(start_response)
 
     def _file(self, start_response, target: Path, status: str):
-        body = target.read_bytes()
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if kind == "text/html" and status == "200 OK":
+            self._render_if_pending(target)
+            if self.error is not None:
+                return self._respond(start_response, "500 Build Failed", self._error_page(), HTML_TYPE)
+        body = target.read_bytes()
         if kind == "text/html":
             kind = HTML_TYPE
             body = self._with_problems(body)
         elif kind.startswith("text/") or kind in ("application/json", "application/xml"):
             kind += "; charset=utf-8"
         return self._respond(start_response, status, body, kind)
+
+    def _render_if_pending(self, target: Path) -> None:
+        """Note a page as shown; render it first if a template edit left it pending."""
+        try:
+            out_path = target.relative_to(self._real_output).as_posix()
+        except ValueError:
+            return
+        self.viewed.pop(out_path, None)
+        self.viewed[out_path] = None
+        while len(self.viewed) > VIEWED:
+            del self.viewed[next(iter(self.viewed))]
+        if out_path not in self.pending or not self.lock.acquire(timeout=30):
+            return  # (a rebuild holding the lock that long: the page as it is on disk)
+        try:
+            page = self.pending.pop(out_path, None)
+            if page is not None and self.site is not None:
+                _replace(self.output, out_path, _render_pages(self.renderer, [page])[out_path])
+        except SiteError as exc:
+            self._fail(str(exc))
+        finally:
+            self.lock.release()
 
     def _not_found(self, start_response):
         page = self.output / "404.html"
@@ -586,6 +675,8 @@ def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 800
     stop = threading.Event()
     watcher = threading.Thread(target=_watch, args=(preview, IOLoop.instance(), stop), daemon=True)
     watcher.start()
+    behind = threading.Thread(target=preview.background, args=(IOLoop.instance(), stop), daemon=True)
+    behind.start()
     if open_browser:
         threading.Timer(1.0, webbrowser.open, [f"http://{host}:{port}/"]).start()
     log.info("serving %s on http://%s:%d/ (Ctrl-C stops)", settings.output, host, port)
@@ -600,5 +691,6 @@ def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 800
     finally:
         stop.set()
         watcher.join(timeout=5)
+        behind.join(timeout=5)
         log.info("stopped")
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from site_gen.build import build
+from site_gen.index import out_path_for
 from site_gen.serve import Preview
 from tests.conftest import EPOCH, REPO, copy_full_source, make_settings, minimal_record, write_files
 
@@ -114,3 +115,40 @@ def test_template_error_is_shown_then_recovers(preview, tmp_path):
     preview.on_change()
     assert preview.error is None
     assert_same_as_full_build(preview, tmp_path)
+
+
+def request(live: Preview, path: str) -> tuple[str, str]:
+    """(status, body) of one request to the preview's WSGI app."""
+    got = {}
+    body = b"".join(live({"PATH_INFO": path}, lambda status, headers: got.update(status=status)))
+    return got["status"], body.decode("utf-8")
+
+
+def test_template_edit_renders_the_pages_shown_before_the_reload_and_the_rest_after(preview, tmp_path):
+    genes = [e.url for e in preview.site.genes.values()]
+    shown, asked, untouched = genes[3], genes[1], genes[2]  # (genes[0] is the probe of gene.html)
+    assert request(preview, shown)[0] == "200 OK"
+    gene = preview.templates / "gene.html"
+    gene.write_text(gene.read_text().replace("{% block header %}", "{% block header %}<p>Edited gene</p>", 1))
+    assert preview.on_change(defer=True)  # the server sends the reload here
+    on_disk = lambda url: (preview.output / out_path_for(url)).read_text(encoding="utf-8")  # noqa: E731
+    assert "Edited gene" in on_disk(shown)
+    assert "Edited gene" not in on_disk(asked) and out_path_for(asked) in preview.pending
+    status, body = request(preview, asked)  # asked for before the background reaches it: made for the request
+    assert status == "200 OK" and "Edited gene" in body and "Edited gene" in on_disk(asked)
+    assert "Edited gene" not in on_disk(untouched)
+    preview.flush_data()  # the background's turn
+    assert not preview.pending and "Edited gene" in on_disk(untouched)
+    assert_same_as_full_build(preview, tmp_path)
+
+
+def test_a_template_error_found_after_the_reload_is_shown(preview):
+    gene = preview.templates / "gene.html"
+    last = list(preview.site.genes)[-1]
+    gene.write_text(gene.read_text().replace(
+        "{% block header %}", "{% block header %}{% if entity.key == '" + last + "' %}{{ entity.nope() }}{% endif %}", 1))
+    assert preview.on_change(defer=True)
+    assert preview.error is None  # the page rendered before the reload is fine
+    preview.flush_data()
+    assert preview.error and "template error" in preview.error
+    assert request(preview, "/")[0] == "500 Build Failed"
