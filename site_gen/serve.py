@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 HTML_TYPE = "text/html; charset=utf-8"
 VIEWED = 64  # the pages last served, re-rendered before the reload after a template edit
-CHUNK = 6000  # pages re-rendered in the background per turn of the lock
+CHUNK = 20000  # pages re-rendered in the background per turn of the lock (each turn forks the workers again)
 
 
 def _render_pages(renderer: Renderer, pages) -> dict[str, str]:
