@@ -268,9 +268,12 @@ class Preview:
             with self.lock, collector_paused():
                 if self.site is None or not self.pending:
                     break
-                chunk = [self.pending.pop(out_path) for out_path in list(itertools.islice(self.pending, CHUNK))]
+                # pending until written: a request for one of them waits for this chunk, not the old page
+                chunk = [self.pending[out_path] for out_path in itertools.islice(self.pending, CHUNK)]
                 try:
                     done += self._render_and_write(chunk, [], {})
+                    for page in chunk:
+                        del self.pending[page.out_path]
                 except SiteError as exc:
                     self._fail(str(exc))
                     break
