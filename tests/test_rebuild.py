@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from bench.corpus import write_corpus
-from site_gen.cache import cache_folder
+from site_gen.cache import cache_folder, prefetch
 from tests.conftest import SEEDS, run_build
 
 FIGURES = 120
@@ -182,3 +182,15 @@ def test_an_output_folder_replaced_since_is_not_linked_from(generated, tmp_path,
     os.rename(tmp_path / "copy", site)  # the same files in another folder: not the output the shape describes
     again = run_build(generated / "src", site, page_size=PAGE_SIZE, force=True)
     assert again.rendered == first.rendered
+
+
+def test_prefetching_reads_ahead_and_tolerates_files_that_vanished(tmp_path, monkeypatch):
+    """The read-ahead hint asks for each record and the tables named after it, and a file that is
+    gone by then is left for the parser to report."""
+    (tmp_path / "PMC1__F1.md").write_text("---\nfigid: PMC1__F1\n---\n")
+    (tmp_path / "PMC1__F1-genes.tsv").write_text("word\n")
+    asked = []
+    monkeypatch.setattr(os, "posix_fadvise",
+                        lambda fd, offset, length, advice: asked.append(os.readlink(f"/proc/self/fd/{fd}")))
+    prefetch([tmp_path / "PMC1__F1.md", tmp_path / "gone.md"], {"PMC1__F1-genes.tsv": tmp_path / "PMC1__F1-genes.tsv"})
+    assert asked == [str(tmp_path / "PMC1__F1.md"), str(tmp_path / "PMC1__F1-genes.tsv")]
