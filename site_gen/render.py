@@ -484,6 +484,11 @@ def render_catalogue_jsonl(site: Site, memo: dict | None = None) -> str:
     return "".join(_per_figure(site, catalogue_line, memo))
 
 
+def catalogue_jsonl_lines(site: Site):
+    """The catalogue download a line at a time (a build streams it to disk)."""
+    return (catalogue_line(site, fig) for fig in site.figures.values())
+
+
 def render_search_index(site: Site, memo: dict | None = None) -> str:
     """The data the search page loads: one compact entry per figure."""
     return "[" + ",".join(_per_figure(site, search_entry, memo)) + "]\n"

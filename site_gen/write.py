@@ -6,6 +6,7 @@ A build that fails or is killed leaves the previous site in place.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -119,6 +120,33 @@ class SiteWriter:
         with open(target, "wb") as f:
             f.write(data)
         self.written += 1
+
+    def put_stream(self, out_path: str, chunks) -> None:
+        """`put` for a file too big to hold whole (the catalogue download at 100,000 figures is 660 MB):
+        its text comes in chunks, written as they come and compared with the previous file's bytes on
+        the way, so that an unchanged file is still linked from the previous site."""
+        target = self._target(out_path)
+        old_path = os.path.join(self._previous, out_path) if self._previous is not None else None
+        with contextlib.ExitStack() as files:
+            old = None
+            try:
+                if old_path is not None and stat.S_ISREG(os.lstat(old_path).st_mode):
+                    old = files.enter_context(open(old_path, "rb"))
+            except OSError:
+                pass  # not there, or not readable: written afresh
+            same = old is not None
+            with open(target, "wb") as f:
+                for chunk in chunks:
+                    data = chunk.encode("utf-8")
+                    f.write(data)
+                    same = same and old.read(len(data)) == data
+            same = same and old.read(1) == b""
+        if same:
+            os.unlink(target)
+            os.link(old_path, target)
+            self.unchanged += 1
+        else:
+            self.written += 1
 
     def reuse(self, *out_paths: str) -> bool:
         """Hard-link claimed paths from the previous site as they are, all or none; False if one is missing."""

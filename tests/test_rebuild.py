@@ -9,6 +9,7 @@ import pytest
 
 from bench.corpus import write_corpus
 from site_gen.cache import cache_folder, prefetch
+from site_gen.write import SiteWriter
 from tests.conftest import SEEDS, run_build
 
 FIGURES = 120
@@ -194,3 +195,26 @@ def test_prefetching_reads_ahead_and_tolerates_files_that_vanished(tmp_path, mon
                         lambda fd, offset, length, advice: asked.append(os.readlink(f"/proc/self/fd/{fd}")))
     prefetch([tmp_path / "PMC1__F1.md", tmp_path / "gone.md"], {"PMC1__F1-genes.tsv": tmp_path / "PMC1__F1-genes.tsv"})
     assert asked == [str(tmp_path / "PMC1__F1.md"), str(tmp_path / "PMC1__F1-genes.tsv")]
+
+
+@pytest.mark.parametrize("new, linked", [
+    (["line 1\n", "line 2\n"], True),  # the same bytes, in other chunks than they were written in
+    (["line 1\nline 2\n"], True),
+    (["line 1\n", "line X\n"], False),  # a change in the middle
+    (["line 1\n"], False),  # shorter
+    (["line 1\n", "line 2\n", "line 3\n"], False),  # longer
+])
+def test_a_streamed_file_is_linked_from_the_previous_site_only_when_its_bytes_are_the_same(tmp_path, new, linked):
+    first = SiteWriter(tmp_path / "out")
+    first.claim("downloads/all.jsonl")
+    first.put_stream("downloads/all.jsonl", iter(["line 1\nline", " 2\n"]))
+    first.commit()
+    old_inode = (tmp_path / "out/downloads/all.jsonl").stat().st_ino
+    second = SiteWriter(tmp_path / "out")
+    second.claim("downloads/all.jsonl")
+    second.put_stream("downloads/all.jsonl", iter(new))
+    second.commit()
+    path = tmp_path / "out/downloads/all.jsonl"
+    assert path.read_text() == "".join(new)
+    assert (path.stat().st_ino == old_inode) == linked
+    assert (second.unchanged, second.written) == ((1, 0) if linked else (0, 1))
