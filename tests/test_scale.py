@@ -175,6 +175,6 @@ def _share(shared, index, jobs):
 def test_work_is_shared_with_the_parent_doing_the_first_share():
     results = run_shares(_share, "state", 3)
     assert [r[:2] for r in results] == [(0, 3), (1, 3), (2, 3)]
-    assert results[0][2] == os.getpid() and len({r[2] for r in results}) == 3
+    assert results[0][2] == os.getpid() and os.getpid() not in {r[2] for r in results[1:]}
     assert all(r[3] == "state" for r in results)
     assert run_shares(_share, "state", 1) == [(0, 1, os.getpid(), "state")]
