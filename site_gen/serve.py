@@ -199,15 +199,11 @@ class Preview:
     def full_build(self) -> None:
         start = time.perf_counter()
         self.state = self._snapshot()
-        try:
+        result = None
+        with self._reporting("build"):
             result = build(self.settings, self.root, jobs=self.jobs, force=True, use_cache=self.use_cache,
                            editable=True)
-        except SiteError as exc:
-            self._fail(str(exc))
-            return
-        except Exception as exc:  # keep serving whatever goes wrong; say what it was
-            log.exception("build failed")
-            self._fail(f"{type(exc).__name__}: {exc}")
+        if result is None:
             return
         self.site = result.site
         self.pending = {}
@@ -226,6 +222,18 @@ class Preview:
             self.renderer.figure_item(figid)
         self.rules = read_redirect_rules(self.output)
         log.info("full build in %.2f s", time.perf_counter() - start)
+
+    @contextlib.contextmanager
+    def _reporting(self, what: str):
+        """Run a step of a rebuild; a failure becomes the error the browser shows (a SiteError by its
+        message, anything else also with its traceback in the terminal), and the server keeps serving."""
+        try:
+            yield
+        except SiteError as exc:  # the model may have moved on without its pages: the next change builds all
+            self._fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - keep serving whatever goes wrong; say what it was
+            log.exception("%s failed", what)
+            self._fail(f"{type(exc).__name__}: {exc}")
 
     def _fail(self, message: str) -> None:
         self.error = message
@@ -270,17 +278,10 @@ class Preview:
                     break
                 # pending until written: a request for one of them waits for this chunk, not the old page
                 chunk = [self.pending[out_path] for out_path in itertools.islice(self.pending, CHUNK)]
-                try:
+                with self._reporting("rendering pending pages"):  # a failure ends the loop: no site
                     done += self._render_and_write(chunk, [], {})
                     for page in chunk:
                         del self.pending[page.out_path]
-                except SiteError as exc:
-                    self._fail(str(exc))
-                    break
-                except Exception as exc:  # noqa: BLE001 - report it in the page and keep serving
-                    log.exception("rendering pending pages failed")
-                    self._fail(f"{type(exc).__name__}: {exc}")
-                    break
         if done:
             log.info("re-rendered %d more page(s) in %.3f s", done, time.perf_counter() - start)
         return done
@@ -340,18 +341,15 @@ class Preview:
                 self.full_build()
                 return True
             self.state = after
-            try:
-                what = self._apply(changed["source"], changed["templates"])
-            except SiteError as exc:  # the model moved on but its pages were not written: rebuild all next time
-                self._fail(str(exc))
-                return True
-            except _NeedsFullBuild as reason:
-                log.info("%s: full build", reason)
-                self.full_build()
-                return True
-            except Exception as exc:  # noqa: BLE001 - report it in the page and keep serving
-                log.exception("rebuild failed")
-                self._fail(f"{type(exc).__name__}: {exc}")
+            what = None
+            with self._reporting("rebuild"):
+                try:
+                    what = self._apply(changed["source"], changed["templates"])
+                except _NeedsFullBuild as reason:
+                    log.info("%s: full build", reason)
+                    self.full_build()
+                    return True
+            if what is None:
                 return True
             self.error = None
             log.info("rebuilt %s in %.3f s", what, time.perf_counter() - start)
