@@ -53,25 +53,36 @@ def _tree_pss(pid: int) -> int:
     return total
 
 
-def run_sampled(cmd: list[str], **popen) -> tuple[float, int, int, str]:
-    """(wall seconds, peak memory of the process tree in bytes (PSS), exit status, output) of a command."""
+def run_sampled(cmd: list[str], stage_peaks: dict | None = None, **popen) -> tuple[float, int, int, str]:
+    """(wall seconds, peak memory of the process tree in bytes (PSS), exit status, output) of a command.
+
+    With `stage_peaks`, it also gets the peak of each stage of a `site-gen build -v`: a stage's line
+    ("render   12.345 s") is printed when it ends, so a sample belongs to the next stage line after it.
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
-    peak = 0
+    samples: list[tuple[float, int]] = []
     done = threading.Event()
 
     def sample():
-        nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_pss(proc.pid))
+            samples.append((time.perf_counter(), _tree_pss(proc.pid)))
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    out, _ = proc.communicate()
+    lines: list[tuple[float, str]] = [(time.perf_counter(), line) for line in proc.stdout]
+    proc.wait()
     done.set()
     sampler.join()
-    return time.perf_counter() - start, peak, proc.returncode, out
+    if stage_peaks is not None:
+        ends = [(at, line.split()[0]) for at, line in lines
+                if len(line.split()) == 3 and line.split()[2] == "s"]
+        for at, pss in samples:
+            stage = next((name for end, name in ends if end >= at), "after")
+            stage_peaks[stage] = max(stage_peaks.get(stage, 0), pss)
+    peak = max((pss for _at, pss in samples), default=0)
+    return time.perf_counter() - start, peak, proc.returncode, "".join(line for _at, line in lines)
 
 
 def timed_build(source: Path, output: Path, jobs: int, search_index: str = "pagefind") -> tuple[float, int, str]:
@@ -79,13 +90,15 @@ def timed_build(source: Path, output: Path, jobs: int, search_index: str = "page
     env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
     cmd = [sys.executable, "-m", "site_gen", "build", "--source", str(source), "--output", str(output),
            "--jobs", str(jobs), "--search-index", search_index, "-v"]
-    wall, peak, status, out = run_sampled(cmd, cwd=REPO, env=env)
+    stage_peaks: dict = {}
+    wall, peak, status, out = run_sampled(cmd, stage_peaks, cwd=REPO, env=env)
     if status != 0:
         raise SystemExit(f"build failed:\n{out}")
     lines = [line for line in out.splitlines() if line.strip()]
     stages = " ".join(f"{line.split()[0]}={line.split()[1]}" for line in lines
                       if len(line.split()) == 3 and line.split()[2] == "s")
-    return wall, peak, f"{stages}\n    {lines[-1] if lines else ''}"
+    peaks = " ".join(f"{stage}={pss / 2**20:.0f}" for stage, pss in stage_peaks.items())
+    return wall, peak, f"{stages}\n    peak MB by stage: {peaks}\n    {lines[-1] if lines else ''}"
 
 
 def clear_site(output: Path) -> None:
