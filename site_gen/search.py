@@ -11,14 +11,13 @@ Two parts, both built with the site:
 """
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import unicodedata
-from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -32,17 +31,17 @@ PAGEFIND_FOLDER = "pagefind"
 NAMES_FOLDER = "search/names"
 
 
-@functools.lru_cache(maxsize=1 << 20)  # names repeat: a gene's symbol, key and OCR words
+_NOT_ALNUM = re.compile(r"[\W_]+")  # \w is str.isalnum() plus "_"
+
+
 def name_key(text: str) -> str:
     """Lower case, accents and punctuation dropped: `NF-κB` → `nfκb`, `PMC7988944` → `pmc7988944`."""
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text.lower() if c.isalnum())
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", text).lower())
 
 
 NAME_BUCKETS = 1024
 
 
-@functools.lru_cache(maxsize=1 << 20)
 def bucket_of(key: str) -> int:
     """The lookup file of a normalised name: FNV-1a of its UTF-8 bytes (the JavaScript computes the
     same). A hash, not a prefix: IDs share prefixes (every figure ID starts with `pmc`)."""
@@ -57,41 +56,51 @@ def names_path(bucket: int) -> str:
     return f"{NAMES_FOLDER}/{bucket // 32:02d}/{bucket:04d}.json"
 
 
-def render_name_index(site: Site) -> dict[str, str]:
-    """Lookup files: out_path → JSON {normalised name: [[label, url, kind], ...]}."""
-    found: dict[str, set] = {}  # normalised name → its hits
+def _hit_order(hit: tuple[str, str, str]) -> tuple:
+    label, url, kind = hit
+    return kind != "figure", label, url
 
-    def add(name: str | None, label: str, url: str, kind: str) -> None:
-        key = name_key(name) if name else ""
-        if len(key) >= 2:
-            hits = found.get(key)
-            if hits is None:
-                found[key] = {(label, url, kind)}
+
+def render_name_index(site: Site) -> dict[str, str]:
+    """Lookup files: out_path → JSON {normalised name: [[label, url, kind], ...]}.
+
+    Made to be small at catalogue scale (a million names): each page it points to is one
+    (label, URL, kind) target, and a name holds the number of its target, or a list of them.
+    """
+    targets: list[tuple[str, str, str]] = []
+    buckets: list[dict] = [{} for _ in range(NAME_BUCKETS)]  # normalised name → target number(s)
+
+    def add(names, label: str, url: str, kind: str) -> None:
+        target = len(targets)
+        targets.append((label, url, kind))
+        for key in {name_key(name) for name in names if name}:  # each target once per name
+            if len(key) < 2:
+                continue
+            table = buckets[bucket_of(key)]
+            hit = table.get(key)
+            if hit is None:
+                table[key] = target
+            elif type(hit) is int:
+                table[key] = [hit, target]
             else:
-                hits.add((label, url, kind))
+                hit.append(target)
 
     for kind, (_folder, _title, noun) in ENTITY_SECTIONS.items():
         for entity in site.entities(kind).values():
-            label = f"{entity.name} ({noun}, {len(entity.figids)} figure{'s' if len(entity.figids) != 1 else ''})"
-            add(entity.name, label, entity.url, kind)
-            add(entity.key, label, entity.url, kind)
-            for word in entity.words:
-                add(word, label, entity.url, kind)
+            count = len(entity.figids)
+            names = [entity.name, entity.key, *entity.words]
             if kind == "organism" and entity.info and entity.info.common:
-                add(entity.info.common, label, entity.url, kind)
+                names.append(entity.info.common)
+            add(names, f"{entity.name} ({noun}, {count} figure{'s' if count != 1 else ''})", entity.url, kind)
     for fig in site.figures.values():
-        url = figure_url(fig.figid)
-        label = f"{fig.title} (figure {fig.figid})"
-        for name in (fig.figid, fig.pmcid, fig.doi, *(a.rsplit("/", 1)[-1] for a in fig.aliases)):
-            add(name, label, url, "figure")
-    entries: dict[int, dict[str, set]] = defaultdict(dict)
-    for key, hits in found.items():
-        entries[bucket_of(key)][key] = hits
+        add((fig.figid, fig.pmcid, fig.doi, *(a.rsplit("/", 1)[-1] for a in fig.aliases)),
+            f"{fig.title} (figure {fig.figid})", figure_url(fig.figid), "figure")
     out = {}
-    for bucket in range(NAME_BUCKETS):  # every bucket, so a lookup never 404s
-        out[names_path(bucket)] = "{}\n"
-    for bucket, names in entries.items():
-        data = {key: sorted(hits, key=lambda h: (h[2] != "figure", h[0]))[:50] for key, hits in sorted(names.items())}
+    for bucket, table in enumerate(buckets):  # every bucket, even empty, so a lookup never 404s
+        data = {}
+        for key in sorted(table):
+            hit = table[key]
+            data[key] = [targets[hit]] if type(hit) is int else sorted((targets[i] for i in hit), key=_hit_order)[:50]
         # JSON that cannot break out of anything it is embedded in
         out[names_path(bucket)] = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace(
             "<", "\\u003c") + "\n"

@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import json
+import unicodedata
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from site_gen import search
+from site_gen.index import Gene
 from site_gen.search import bucket_of, name_key
 from tests.conftest import copy_full_source, run_build
 
@@ -84,3 +89,22 @@ def test_a_rebuild_makes_again_only_the_bundle_of_the_edited_figure(tmp_path, mo
     fragments = (tmp_path / "out" / "pagefind" / dirty / "fragment").iterdir()
     import gzip
     assert any(b"Zyxwvut" in gzip.decompress(p.read_bytes()) for p in fragments)
+
+
+@given(st.text())
+def test_a_name_is_normalised_as_the_search_page_does_it(text):
+    """Letters and digits of any script kept, lower case, accents and everything else dropped."""
+    folded = unicodedata.normalize("NFKD", text).lower()
+    assert name_key(text) == "".join(c for c in folded if c.isalnum())
+
+
+def test_pages_that_share_a_name_and_label_are_listed_by_url():
+    """The order of a name's hits never depends on the order entities were found in."""
+    genes = {key: Gene("gene", key, "ABC1", f"/genes/{key}.html", ("F1",), ("abc-1",)) for key in ("30", "10", "20")}
+    site = SimpleNamespace(figures={}, entities=lambda kind: genes if kind == "gene" else {})
+    out = search.render_name_index(site)
+    data = json.loads(out[search.names_path(bucket_of("abc1"))])
+    assert [url for _label, url, _kind in data["abc1"]] == ["/genes/10.html", "/genes/20.html", "/genes/30.html"]
+    by_key = json.loads(out[search.names_path(bucket_of("30"))])["30"]
+    assert by_key == [["ABC1 (gene, 1 figure)", "/genes/30.html", "gene"]]
+    assert len(out) == search.NAME_BUCKETS
