@@ -1,6 +1,7 @@
 """The whole build: gather and check everything first, then render and write."""
 from __future__ import annotations
 
+import ctypes
 import gc
 import hashlib
 import logging
@@ -19,12 +20,12 @@ from site_gen.errors import Problem, SiteError, summarize_problems
 from site_gen.index import Site, build_site, out_path_for
 from site_gen.cache import BUCKETS, ParseCache, ParseStats, bucket_of, cache_folder
 from site_gen.load import find_source_files, load_organism_records, refused_problems
-from site_gen.model import Figure, build_organism_infos
+from site_gen.model import Figure, build_organism_infos, release_pools
 from site_gen.parallel import default_jobs, run_shares
 from site_gen.progress import Counts, bar
 from site_gen.reuse import Fresh, fresh_outputs, global_key, load_shape, save_shape, shape_of
 from site_gen.render import (Renderer, catalogue_jsonl_lines, figure_downloads, make_environment,
-                             render_figure_data, render_redirects_file, render_robots, render_search_index,
+                             render_figure_data, render_redirects_file, render_robots, search_index_chunks,
                              render_gmt, render_sitemaps, template_error)
 from site_gen.search import render_name_index, run_pagefind
 from site_gen.settings import Settings
@@ -110,6 +111,16 @@ def collector_paused():
     finally:
         if was_enabled:
             gc.enable()
+
+
+def return_free_memory() -> None:
+    """Give the C library's free memory back to the system (glibc's malloc_trim): what indexing freed
+    would otherwise be counted in every worker forked after it."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)
 
 
 @contextmanager
@@ -221,6 +232,7 @@ def gather(settings: Settings, root: Path, jobs: int = 1, use_cache: bool = True
                 digests |= share_digests
                 stats.reused += share_stats.reused
                 stats.parsed += share_stats.parsed
+        release_pools()
         organism_records = load_organism_records(files, problems)
         infos = build_organism_infos(organism_records, problems)
     log.debug("parsed %d records (%d more from the parse cache), %d organism files", stats.parsed, stats.reused,
@@ -304,7 +316,7 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
         writer.unchanged = sum(unchanged for _, unchanged, _ in shares)
     with log_time(timings, "data"):
         written, unchanged = writer.written, writer.unchanged
-        for out_paths, share_written, share_unchanged in run_shares(_data_share, (site, writer), min(jobs, 2)):
+        for out_paths, share_written, share_unchanged in run_shares(_data_share, (site, writer), 1):
             for out_path in out_paths:
                 writer.claim(out_path)
             written += share_written
@@ -320,7 +332,7 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
 CATALOGUE_FILES = (
     render_name_index,
     lambda site: {"downloads/pfocr-figures.jsonl": catalogue_jsonl_lines(site)},  # streamed: 660 MB at 100k
-    lambda site: {"search.json": render_search_index(site)},
+    lambda site: {"search.json": search_index_chunks(site)},  # streamed
     render_gmt,
     lambda site: render_sitemaps(site) | {"robots.txt": render_robots(site)},
 )
@@ -375,6 +387,7 @@ def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force
     gathered = gather(settings, root, jobs, use_cache, progress)
     if not editable:
         gathered.site.tallies = {}
+        return_free_memory()
     site, problems, timings, stats = gathered.site, gathered.problems, gathered.timings, gathered.stats
     _report(problems)
     result = BuildResult(site, problems, timings, parsed=stats.parsed, reused=stats.reused)

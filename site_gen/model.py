@@ -57,11 +57,27 @@ class DiseaseMention(NamedTuple):
         return self.mesh or self.doid
 
 
+# Tuples already made, by type: the same mention row (a gene found as the same word) recurs in many
+# figures, and is then held once. Emptied after each parse (release_pools) and when it grows too big.
+_POOLS: dict[type, dict] = {}
+POOL_LIMIT = 1 << 20
+
+
 def _pooled(mention: tuple) -> tuple:
-    """The mention with its strings interned: a gene symbol or identifier is held once, not once per
-    figure that mentions it (a quarter of the model's memory), and pickles once per cache bucket."""
+    """The mention (or tuple of names) with its strings interned, and the same tuple if one equal to it
+    was made before: a gene symbol or identifier is held once, not once per figure that mentions it
+    (a quarter of the model's memory), and pickles once per cache bucket."""
     intern = sys.intern
-    return tuple.__new__(type(mention), [intern(v) if type(v) is str else v for v in mention])
+    pooled = tuple.__new__(type(mention), [intern(v) if type(v) is str else v for v in mention])
+    pool = _POOLS.get(type(mention))
+    if pool is None or len(pool) >= POOL_LIMIT:
+        pool = _POOLS[type(mention)] = {}
+    return pool.setdefault(pooled, pooled)
+
+
+def release_pools() -> None:
+    """Forget the tuples made so far (those in figures stay shared)."""
+    _POOLS.clear()
 
 
 def _interned(value: str | None) -> str | None:

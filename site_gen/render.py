@@ -433,9 +433,10 @@ def figure_record(site: Site, fig: Figure) -> dict:
         "organisms": list(fig.organisms),
         "organisms_text_mined": [o for o in fig.organisms_ner if o not in fig.organisms],
         "aliases": list(fig.aliases),
-        "genes": [{c: getattr(m, c) for c in GENE_COLUMNS} for m in fig.genes],
-        "chemicals": [{c: getattr(m, c) for c in CHEMICAL_COLUMNS} for m in fig.chemicals],
-        "diseases": [{c: getattr(m, c) for c in DISEASE_COLUMNS} for m in fig.diseases],
+        # the columns are the mentions' fields, in order (tests/test_site.py checks it)
+        "genes": [dict(zip(GENE_COLUMNS, m)) for m in fig.genes],
+        "chemicals": [dict(zip(CHEMICAL_COLUMNS, m)) for m in fig.chemicals],
+        "diseases": [dict(zip(DISEASE_COLUMNS, m)) for m in fig.diseases],
     }
 
 
@@ -492,6 +493,14 @@ def catalogue_jsonl_lines(site: Site):
 def render_search_index(site: Site, memo: dict | None = None) -> str:
     """The data the search page loads: one compact entry per figure."""
     return "[" + ",".join(_per_figure(site, search_entry, memo)) + "]\n"
+
+
+def search_index_chunks(site: Site):
+    """render_search_index, an entry at a time (a build streams it to disk)."""
+    yield "["
+    for n, fig in enumerate(site.figures.values()):
+        yield ("," if n else "") + search_entry(site, fig)
+    yield "]\n"
 
 
 def render_gmt(site: Site) -> dict[str, str]:

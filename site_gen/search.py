@@ -21,6 +21,8 @@ import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import orjson
+
 from site_gen.errors import SiteError
 from site_gen.index import ENTITY_SECTIONS, SHARD_FOLDER, Site, figure_url, shard_of
 
@@ -102,8 +104,7 @@ def render_name_index(site: Site) -> dict[str, str]:
             hit = table[key]
             data[key] = [targets[hit]] if type(hit) is int else sorted((targets[i] for i in hit), key=_hit_order)[:50]
         # JSON that cannot break out of anything it is embedded in
-        out[names_path(bucket)] = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace(
-            "<", "\\u003c") + "\n"
+        out[names_path(bucket)] = orjson.dumps(data).decode().replace("<", "\\u003c") + "\n"
     return out
 
 

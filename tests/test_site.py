@@ -323,3 +323,13 @@ def test_disease_pages_from_inline_and_tsv_mentions(tmp_path):
     assert 'href="/diseases/DOID_162.html"' in overview and 'href="/diseases/D003920.html"' in overview
     figure = site_file(tmp_path / "out", "/figures/PMC1__dis.html").read_text()
     assert "<tr><td>Cancer</td>" in figure  # shown, though it has no identifier to link
+
+
+def test_download_columns_are_the_mention_fields_in_order():
+    """The JSON download pairs each column name with the mention field at the same place."""
+    from site_gen.model import ChemicalMention, DiseaseMention, GeneMention
+    from site_gen.render import CHEMICAL_COLUMNS, DISEASE_COLUMNS, GENE_COLUMNS
+
+    assert GENE_COLUMNS == GeneMention._fields
+    assert CHEMICAL_COLUMNS == ChemicalMention._fields
+    assert DISEASE_COLUMNS == DiseaseMention._fields
