@@ -4,6 +4,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import hashlib
+import itertools
 import logging
 import os
 import pickle
@@ -247,9 +248,19 @@ class _RenderWork:
     site: Site
     renderer: Renderer
     writer: SiteWriter
-    items: list  # (what, thing): ("page", Page) | ("redirect", Redirect) | ("data", Figure)
     fresh: Fresh | None  # what must be rendered; None: everything
     counts: Counts  # items done, for the progress bar
+
+
+def render_items(site: Site):
+    """What a build renders, in a fixed order: (what, thing), ("page", Page) | ("redirect", Redirect)
+    | ("data", Figure). Made as it is walked: a list of them would sit in memory every worker copies."""
+    for page in site.iter_pages():
+        yield "page", page
+    for redirect in site.redirects:
+        yield "redirect", redirect
+    for fig in site.figures.values():
+        yield "data", fig
 
 
 def _reused(what: str, thing, fresh: Fresh | None, writer: SiteWriter) -> bool:
@@ -269,7 +280,7 @@ def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int, i
     rendered = 0
     current = "redirect.html"
     try:
-        for done, (what, thing) in enumerate(work.items[index::jobs], 1):
+        for done, (what, thing) in enumerate(itertools.islice(render_items(work.site), index, None, jobs), 1):
             if not done % 512:
                 work.counts.add(index, 512)
             if _reused(what, thing, work.fresh, writer):
@@ -298,20 +309,20 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
     env = make_environment(settings.resolve(root, "templates"))
     renderer = Renderer(site, env, {name: url for name, (_src, url) in assets.items()})
     with log_time(timings, "plan"):
-        items: list = [("page", page) for page in site.pages]
-        items += [("redirect", redirect) for redirect in site.redirects]
-        items += [("data", fig) for fig in site.figures.values()]
-        for page in site.pages:
+        items = 0
+        for page in site.iter_pages():
             writer.claim(page.out_path)
+            items += 1
+        items += len(site.redirects) + len(site.figures)
         for redirect in site.redirects:
             writer.claim(redirect.out_path)
         for fig in site.figures.values():
             for _label, url in figure_downloads(fig):
                 writer.claim(out_path_for(url))
     with log_time(timings, "render"):
-        jobs = min(jobs, 1 + len(items) // 2000)
-        with bar(progress, "render", len(items), jobs) as counts:
-            shares = run_shares(_render_share, _RenderWork(site, renderer, writer, items, fresh, counts), jobs)
+        jobs = min(jobs, 1 + items // 2000)
+        with bar(progress, "render", items, jobs) as counts:
+            shares = run_shares(_render_share, _RenderWork(site, renderer, writer, fresh, counts), jobs)
         writer.written = sum(written for written, _, _ in shares)
         writer.unchanged = sum(unchanged for _, unchanged, _ in shares)
     with log_time(timings, "data"):

@@ -1,7 +1,6 @@
 """Stage 3, index: [Figure] → Site. Entities, slugs, URLs, redirects and collisions, made once."""
 from __future__ import annotations
 
-import functools
 import heapq
 import logging
 import re
@@ -57,7 +56,6 @@ def is_shardable(name: str) -> bool:
     return name != "index.html" and not (name.startswith("page-") and name[5:-5].isdigit() and name.endswith(".html"))
 
 
-@functools.lru_cache(maxsize=1 << 20)
 def out_path_for(url: str) -> str:
     """Where a URL's file lives under the output folder.
 
@@ -180,15 +178,20 @@ class Site:
     @property
     def pages(self) -> tuple[Page, ...]:
         """Every page, in a stable order: fixed pages, figures, then each kind's overview and entities."""
+        return tuple(self.iter_pages())
+
+    def iter_pages(self):
+        """`pages`, one at a time."""
         groups = self.page_groups
-        out = list(groups["fixed"]) + list(groups[("overview", "figure")])
+        yield from groups["fixed"]
+        yield from groups[("overview", "figure")]
         for figid in self.figures:
-            out += groups[("figure", figid)]
+            yield from groups[("figure", figid)]
         for kind in ENTITY_SECTIONS:
-            out += groups[("overview", kind)]
+            yield from groups[("overview", kind)]
             for key in self.entity_tables[kind]:
-                out += groups[(kind, key)]
-        return tuple(out) + groups["collections"]
+                yield from groups[(kind, key)]
+        yield from groups["collections"]
 
     def figure_pages(self):
         return (self.page_groups[("figure", figid)][0] for figid in self.figures)

@@ -546,7 +546,7 @@ def render_robots(site: Site) -> str:
 def render_sitemaps(site: Site) -> dict[str, str]:
     """A sitemap index at /sitemap.xml over files of at most `sitemap_size` URLs each."""
     base = site.settings.base_url
-    urls = [p.url for p in site.pages if p.kind not in NOT_IN_SITEMAP]
+    urls = [p.url for p in site.iter_pages() if p.kind not in NOT_IN_SITEMAP]
     size = site.settings.sitemap_size
     chunks = [urls[i : i + size] for i in range(0, len(urls), size)] or [[]]
     out = {}
