@@ -141,14 +141,16 @@ def _link_tree(source: Path, target: Path) -> None:
 
 
 def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = None,
-                 changed: set[str] | None = None) -> list[str]:
+                 changed: set[str] | None = None, into: Path | None = None) -> list[str]:
     """Index the figure pages of a built site (before it is swapped in); the bundle names.
 
     Alias stubs share the figures' folders; only pages marked `data-pagefind-body` are indexed.
     Result URLs are where the files live (`/figures/_/<shard>/...`); the search page links the
     public URL. Given the `previous` site and the figids whose pages `changed` since (the others'
     pages being the same), a bundle none of them falls in is linked from there instead of made again.
+    The bundles go to `into`, by default the site's own `pagefind/` folder.
     """
+    into = (into or site_dir / PAGEFIND_FOLDER).absolute()
     groups = pagefind_groups(site)
     todo = dict(groups)
     if previous is not None and changed is not None:
@@ -159,14 +161,14 @@ def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = 
         if before == sorted(groups):
             dirty = {group_of(figid, groups) for figid in changed}
             for name in sorted(set(groups) - dirty):
-                _link_tree(previous / PAGEFIND_FOLDER / name, site_dir / PAGEFIND_FOLDER / name)
+                _link_tree(previous / PAGEFIND_FOLDER / name, into / name)
                 del todo[name]
             log.debug("search index: %d of %d bundles made again", len(todo), len(groups))
 
     def index(item: tuple[str, str]) -> None:
         name, glob = item
         cmd = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--glob", glob,
-               "--output-subdir", f"{PAGEFIND_FOLDER}/{name}", "--silent"]
+               "--output-path", str(into / name), "--silent"]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             raise SiteError(f"search index {name}: pagefind failed: {(done.stderr or done.stdout).strip()[-500:]}")
@@ -174,6 +176,6 @@ def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         list(pool.map(index, todo.items()))
     names = sorted(groups)
-    (site_dir / PAGEFIND_FOLDER).mkdir(exist_ok=True)
-    (site_dir / PAGEFIND_FOLDER / "indexes.json").write_text(json.dumps(names) + "\n", encoding="utf-8")
+    into.mkdir(exist_ok=True)
+    (into / "indexes.json").write_text(json.dumps(names) + "\n", encoding="utf-8")
     return names

@@ -177,6 +177,8 @@ class Preview:
         self.memo: dict = {"catalogue": {}, "search": {}}
         self.state: dict = {}
         self.pending_data = self.pending_sitemaps = False
+        self.pending_index = False  # the Pagefind index is to be made again (outside the lock)
+        self.edits = 0  # edits applied: tells a search index made meanwhile that it may be stale
         self.pending: dict[str, Page] = {}  # out path → page whose template changed, not yet re-rendered
         self.viewed: dict[str, None] = {}  # out paths of the pages served last, oldest first
         self.dirty = threading.Event()  # set by `changed`: the background has pages or files to write
@@ -215,7 +217,7 @@ class Preview:
         self.error = None
         self._setup_renderer()
         self.memo = {"catalogue": {}, "search": {}}
-        self.pending_data = self.pending_sitemaps = False
+        self.pending_data = self.pending_sitemaps = self.pending_index = False
         render_catalogue_jsonl(self.site, self.memo["catalogue"])  # so that an edit re-renders only its line
         render_search_index(self.site, self.memo["search"])
         for figid in self.site.figures:  # and only its entry in the lists that show it
@@ -288,33 +290,66 @@ class Preview:
 
     def flush_data(self) -> None:
         """Write what an edit left for after the reload: pending pages, then the catalogue-wide files
-        (the download, search data and sitemaps)."""
+        (the download, search data and sitemaps), then the full-text index."""
         self.render_pending()
         with self.lock:
-            if self.site is None or not (self.pending_data or self.pending_sitemaps):
+            if self.site is not None and (self.pending_data or self.pending_sitemaps):
+                self._write_catalogue()
+        self.reindex()
+
+    def _write_catalogue(self) -> None:
+        """The catalogue-wide files an edit left pending (called with the lock held)."""
+        start = time.perf_counter()
+        files = {}
+        if self.pending_data:
+            files["downloads/pfocr-figures.jsonl"] = render_catalogue_jsonl(self.site, self.memo["catalogue"])
+            files["search.json"] = render_search_index(self.site, self.memo["search"])
+            names = render_name_index(self.site)
+            files.update(names)
+            gmt = render_gmt(self.site)
+            files.update(gmt)
+            for folder, pattern, made in ((NAMES_FOLDER, "*/*.json", names), ("downloads/gmt", "*.gmt", gmt)):
+                for old in (self.output / folder).glob(pattern):
+                    if old.relative_to(self.output).as_posix() not in made:
+                        old.unlink()
+        if self.pending_sitemaps:
+            files.update(render_sitemaps(self.site))
+        for out_path, text in files.items():
+            _replace(self.output, out_path, text)
+        self.pending_index = self.pending_index or (self.pending_data and self.settings.search_index == "pagefind")
+        self.pending_data = self.pending_sitemaps = False
+        log.info("updated %s in %.3f s", ", ".join(sorted(files)), time.perf_counter() - start)
+
+    def reindex(self) -> None:
+        """Make the full-text index again, outside the lock: Pagefind takes half a minute at 10,000
+        figures, and an edit in the meantime is applied and reloaded at once. The new index goes to a
+        folder beside the site and replaces the old one when complete, so the search page always has
+        one. An index made while an edit came is dropped: that edit's own update makes it again."""
+        with self.lock:
+            if self.site is None or not self.pending_index:
                 return
-            start = time.perf_counter()
-            files = {}
-            if self.pending_data:
-                files["downloads/pfocr-figures.jsonl"] = render_catalogue_jsonl(self.site, self.memo["catalogue"])
-                files["search.json"] = render_search_index(self.site, self.memo["search"])
-                names = render_name_index(self.site)
-                files.update(names)
-                gmt = render_gmt(self.site)
-                files.update(gmt)
-                for folder, pattern, made in ((NAMES_FOLDER, "*/*.json", names), ("downloads/gmt", "*.gmt", gmt)):
-                    for old in (self.output / folder).glob(pattern):
-                        if old.relative_to(self.output).as_posix() not in made:
-                            old.unlink()
-            if self.pending_sitemaps:
-                files.update(render_sitemaps(self.site))
-            for out_path, text in files.items():
-                _replace(self.output, out_path, text)
-            if self.pending_data and self.settings.search_index == "pagefind":  # the full-text index, made again
-                shutil.rmtree(self.output / PAGEFIND_FOLDER, ignore_errors=True)
-                run_pagefind(self.output, self.site, self.jobs or default_jobs())
-            self.pending_data = self.pending_sitemaps = False
-            log.info("updated %s in %.3f s", ", ".join(sorted(files)), time.perf_counter() - start)
+            self.pending_index = False
+            site, edits = self.site, self.edits
+        start = time.perf_counter()
+        fresh = self.output.parent / f".{self.output.name}.{PAGEFIND_FOLDER}"
+        shutil.rmtree(fresh, ignore_errors=True)
+        try:
+            run_pagefind(self.output, site, self.jobs or default_jobs(), into=fresh)
+        except SiteError as exc:
+            shutil.rmtree(fresh, ignore_errors=True)
+            log.error("search index not updated: %s", exc)
+            return
+        old = self.output.parent / f".{self.output.name}.{PAGEFIND_FOLDER}-old"
+        shutil.rmtree(old, ignore_errors=True)
+        with self.lock:
+            current = self.site is site and self.edits == edits  # no edit and no full build came meanwhile
+            if current:
+                with contextlib.suppress(FileNotFoundError):
+                    os.rename(self.output / PAGEFIND_FOLDER, old)
+                os.rename(fresh, self.output / PAGEFIND_FOLDER)
+        shutil.rmtree(old if current else fresh, ignore_errors=True)
+        if current:
+            log.info("search index made again in %.3f s", time.perf_counter() - start)
 
     def on_change(self, paths=None, defer: bool = False) -> bool:
         """Rebuild what changed: the given paths, or else whatever differs from the last snapshot.
@@ -464,6 +499,7 @@ class Preview:
             files.update(new_data)
             stale |= old_data - set(new_data)
         if changed_figids:  # the catalogue-wide files: written by flush_data, after the reload when serving
+            self.edits += 1
             self.pending_data = True
             self.pending_sitemaps = self.pending_sitemaps or structure
             if redirects_now.keys() != redirects_before.keys() or stubs:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,44 @@ def test_a_template_error_found_after_the_reload_is_shown(preview):
     preview.flush_data()
     assert preview.error and "template error" in preview.error
     assert request(preview, "/")[0] == "500 Build Failed"
+
+
+def test_the_search_index_is_made_outside_the_lock_and_dropped_if_an_edit_came(preview, tmp_path, monkeypatch):
+    """Pagefind takes half a minute at catalogue scale: an edit meanwhile goes through at once, the
+    site keeps its old index until a new one is complete, and an index an edit overtook is not used."""
+    from site_gen import serve
+
+    real, started, release, bundles = serve.run_pagefind, threading.Event(), threading.Event(), []
+
+    def slow_pagefind(*args, **kwargs):
+        bundles.append(kwargs.get("into"))
+        started.set()
+        assert release.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(serve, "run_pagefind", slow_pagefind)
+    seed = preview.source / "seeds/003_00dc568588f0f9ad.txt"
+    text = seed.read_text()
+    seed.write_text(text.replace("figtitle: Advances", "figtitle: First edit of"))
+    assert preview.on_change(defer=True)
+    before = snapshot(preview.output / "pagefind")
+    flushing = threading.Thread(target=preview.flush_data)
+    flushing.start()
+    try:
+        assert started.wait(60)
+        seed.write_text(text.replace("figtitle: Advances", "figtitle: Second edit of"))
+        editing = threading.Thread(target=preview.on_change, kwargs={"defer": True})
+        editing.start()
+        editing.join(20)
+        assert not editing.is_alive()  # the lock was free while Pagefind ran
+        figid = next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("figid:"))
+        assert "Second edit of" in (preview.output / out_path_for(f"/figures/{figid}.html")).read_text()
+        assert snapshot(preview.output / "pagefind") == before  # the old index is served meanwhile
+    finally:
+        release.set()
+        flushing.join(120)
+    assert snapshot(preview.output / "pagefind") == before  # made before the second edit: dropped
+    assert bundles and not bundles[0].exists()
+    monkeypatch.setattr(serve, "run_pagefind", real)
+    preview.flush_data()
+    assert_same_as_full_build(preview, tmp_path)
