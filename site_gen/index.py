@@ -76,7 +76,7 @@ def out_path_for(url: str) -> str:
     return path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entity:
     """A gene, chemical, disease or organism, and the figures that mention it (newest first)."""
 
@@ -88,23 +88,23 @@ class Entity:
     words: tuple[str, ...] = ()  # OCR words it was found as
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Gene(Entity):
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chemical(Entity):
     chebi: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Disease(Entity):
     mesh: str | None = None
     doid: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Organism(Entity):
     mined_only: frozenset = frozenset()  # figids where the organism was only found by text mining
     info: OrganismInfo | None = None
@@ -114,7 +114,7 @@ class Organism(Entity):
         return (self.info.group if self.info and self.info.group else None) or "Other"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Redirect:
     from_url: str
     to_url: str

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import operator
 import re
 import sys
 from dataclasses import dataclass, fields
@@ -91,13 +92,15 @@ def _as(cls, rows: tuple) -> tuple:
 
 def _rebuild_figure(values: tuple, genes: tuple, chemicals: tuple, diseases: tuple) -> "Figure":
     fig = object.__new__(Figure)
-    fig.__dict__.update(zip(_FIGURE_FIELDS, values))
-    fig.__dict__.update(genes=_as(GeneMention, genes), chemicals=_as(ChemicalMention, chemicals),
-                        diseases=_as(DiseaseMention, diseases))
+    for put, value in zip(_PUT_FIELD, values):
+        put(fig, value)
+    _PUT_MENTIONS[0](fig, _as(GeneMention, genes))
+    _PUT_MENTIONS[1](fig, _as(ChemicalMention, chemicals))
+    _PUT_MENTIONS[2](fig, _as(DiseaseMention, diseases))
     return fig
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 100,000 figures, each without a dict of 28 fields
 class Figure:
     figid: str
     src_path: str
@@ -129,8 +132,7 @@ class Figure:
 
     def __reduce__(self):
         """Pickle as plain tuples (about 5 times faster to load than dataclass state)."""
-        d = self.__dict__
-        return (_rebuild_figure, (tuple(d[name] for name in _FIGURE_FIELDS), tuple(map(tuple, self.genes)),
+        return (_rebuild_figure, (_get_fields(self), tuple(map(tuple, self.genes)),
                                   tuple(map(tuple, self.chemicals)), tuple(map(tuple, self.diseases))))
 
     @property
@@ -189,6 +191,10 @@ class Figure:
 
 
 _FIGURE_FIELDS = tuple(f.name for f in fields(Figure) if f.name not in ("genes", "chemicals", "diseases"))
+# Slot setters, which a frozen dataclass's __setattr__ does not stop, and a getter of all the fields.
+_PUT_FIELD = tuple(getattr(Figure, name).__set__ for name in _FIGURE_FIELDS)
+_PUT_MENTIONS = tuple(getattr(Figure, name).__set__ for name in ("genes", "chemicals", "diseases"))
+_get_fields = operator.attrgetter(*_FIGURE_FIELDS)
 
 
 @dataclass(frozen=True)
