@@ -61,7 +61,14 @@ class DiseaseMention(NamedTuple):
 # Tuples already made, by type: the same mention row (a gene found as the same word) recurs in many
 # figures, and is then held once. Emptied after each parse (release_pools) and when it grows too big.
 _POOLS: dict[type, dict] = {}
-POOL_LIMIT = 1 << 20
+POOL_LIMIT = 1 << 22
+
+
+def _pool(cls: type) -> dict:
+    pool = _POOLS.get(cls)
+    if pool is None or len(pool) >= POOL_LIMIT:
+        pool = _POOLS[cls] = {}
+    return pool
 
 
 def _pooled(mention: tuple) -> tuple:
@@ -70,10 +77,7 @@ def _pooled(mention: tuple) -> tuple:
     (a quarter of the model's memory), and pickles once per cache bucket."""
     intern = sys.intern
     pooled = tuple.__new__(type(mention), [intern(v) if type(v) is str else v for v in mention])
-    pool = _POOLS.get(type(mention))
-    if pool is None or len(pool) >= POOL_LIMIT:
-        pool = _POOLS[type(mention)] = {}
-    return pool.setdefault(pooled, pooled)
+    return _pool(type(mention)).setdefault(pooled, pooled)
 
 
 def release_pools() -> None:
@@ -86,8 +90,9 @@ def _interned(value: str | None) -> str | None:
 
 
 def _as(cls, rows: tuple) -> tuple:
-    new = tuple.__new__
-    return tuple(new(cls, row) for row in rows)
+    """Mentions of type `cls` from plain tuples (the parse cache's form), each equal one held once."""
+    new, held = tuple.__new__, _pool(cls).setdefault
+    return tuple(held(mention, mention) for mention in (new(cls, row) for row in rows))
 
 
 def _rebuild_figure(values: tuple, genes: tuple, chemicals: tuple, diseases: tuple) -> "Figure":
