@@ -120,7 +120,7 @@ def list_page_changed(site: Site, old: tuple, new: tuple, number: int, changed) 
     """Does page `number` of a list differ between its `old` and `new` items, given the items whose
     entries `changed`? Every page states the list's length, so a new length changes them all."""
     now = site.page_slice(new, number)
-    return len(old) != len(new) or now != site.page_slice(old, number) or not changed.isdisjoint(now)
+    return len(old) != len(new) or now != site.page_slice(old, number) or bool(changed) and not changed.isdisjoint(now)
 
 
 def fresh_outputs(old: Shape | None, new: Shape, site: Site) -> Fresh | None:

@@ -423,7 +423,7 @@ class Preview:
     def _apply(self, sources: set[Path], templates: set[Path]) -> str:
         site = self.site
         groups_before = dict(site.page_groups)
-        redirects_before = {r.out_path: r for r in site.redirects}
+        redirects_before = {r.from_url: r for r in site.redirects}  # by URL: each has its own file
         figures_before = dict(site.figures)
         lists_before = (site.figure_ids, dict(site.entity_lists))
         collections_before = site.collections
@@ -487,10 +487,11 @@ class Preview:
             self.pending.pop(out_path, None)
         if self.pending:
             notes.append(f"{len(self.pending)} more page(s) after the reload")
-        redirects_now = {r.out_path: r for r in site.redirects}
-        stubs = [r for out_path, r in redirects_now.items() if redirects_before.get(out_path) != r
+        redirects_now = {r.from_url: r for r in site.redirects}
+        stubs = [r for url, r in redirects_now.items() if redirects_before.get(url) != r
                  or "redirect.html" in {p.name for p in templates}]
-        stale |= set(redirects_before) - set(redirects_now)
+        if gone := redirects_before.keys() - redirects_now.keys():  # their files, unless a stub now has it
+            stale |= {redirects_before[url].out_path for url in gone} - {r.out_path for r in site.redirects}
         files: dict[str, str] = {}
         for figid in changed_figids:
             old, new = figures_before.get(figid), site.figures.get(figid)
