@@ -57,4 +57,4 @@ bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.fuzz --examples 2000
 
 clean:
-	rm -rf _site ._site.cache ._site.state .venv .pytest_cache *.egg-info
+	rm -rf _site ._site.cache ._site.state ._site.pagefind ._site.pagefind-old .venv .pytest_cache *.egg-info
