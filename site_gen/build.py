@@ -1,7 +1,6 @@
 """The whole build: gather and check everything first, then render and write."""
 from __future__ import annotations
 
-import ctypes
 import gc
 import hashlib
 import itertools
@@ -30,6 +29,7 @@ from site_gen.render import (Renderer, catalogue_jsonl_lines, figure_downloads, 
                              render_gmt, render_sitemaps, template_error)
 from site_gen.search import render_name_index, run_pagefind
 from site_gen.settings import Settings
+from site_gen.system import libc_function
 from site_gen.write import SiteWriter, replace_file
 
 log = logging.getLogger(__name__)
@@ -117,11 +117,9 @@ def collector_paused():
 def return_free_memory() -> None:
     """Give the C library's free memory back to the system (glibc's malloc_trim): what indexing freed
     would otherwise be counted in every worker forked after it."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return
-    trim(0)
+    trim = libc_function("malloc_trim")
+    if trim is not None:  # glibc only
+        trim(0)
 
 
 @contextmanager

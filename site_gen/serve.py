@@ -472,7 +472,7 @@ class Preview:
             self.renderer.partials.clear()
             self.users = template_users(self.env, self.templates)
             probes: set[str] = set()  # one page per edited template, rendered now: its errors show at once
-            for page in site.pages:
+            for page in site.iter_pages():
                 uses = self.users.get(page.template, {page.template}) & names
                 if uses:
                     self.pending[page.out_path] = page
