@@ -75,9 +75,13 @@ def _pooled(mention: tuple) -> tuple:
     """The mention (or tuple of names) with its strings interned, and the same tuple if one equal to it
     was made before: a gene symbol or identifier is held once, not once per figure that mentions it
     (a quarter of the model's memory), and pickles once per cache bucket."""
+    pool = _pool(type(mention))
+    held = pool.get(mention)  # most rows were seen before: then nothing needs interning
+    if held is not None:
+        return held
     intern = sys.intern
     pooled = tuple.__new__(type(mention), [intern(v) if type(v) is str else v for v in mention])
-    return _pool(type(mention)).setdefault(pooled, pooled)
+    return pool.setdefault(pooled, pooled)
 
 
 def release_pools() -> None:
