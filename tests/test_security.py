@@ -6,6 +6,10 @@ import re
 import tomllib
 from html.parser import HTMLParser
 
+from hypothesis import given, strategies as st
+from markupsafe import Markup, escape
+
+from site_gen.render import fast_escape, make_environment
 from tests.conftest import REPO, minimal_record, run_build, write_files
 from tests.sitecheck import jsonld_blocks, site_file
 
@@ -113,3 +117,21 @@ def test_markup_in_every_field_reaches_no_page_unescaped(tmp_path):
             assert "</script" not in text and "<" not in text  # safe even if inlined into a page
     for line in (out / "downloads/pfocr-figures.jsonl").read_text(encoding="utf-8").splitlines():
         json.loads(line)
+
+
+class _Html:
+    def __init__(self, text: str):
+        self.text = text
+
+    def __html__(self) -> str:
+        return self.text
+
+
+@given(st.one_of(st.text(), st.text().map(Markup), st.integers(), st.none(), st.text().map(_Html)))
+def test_templates_escape_exactly_as_markupsafe(value):
+    # the build's templates call render.fast_escape for every {{ value }}: it must agree with markupsafe
+    out = fast_escape(value)
+    assert type(out) is Markup
+    assert out == escape(value)
+    template = make_environment(REPO / "templates").from_string("<p title='{{ v }}'>{{ v }}</p>")
+    assert template.render(v=value) == f"<p title='{escape(value)}'>{escape(value)}</p>"
