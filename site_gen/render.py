@@ -291,13 +291,6 @@ class Renderer:
         return {"title": "Downloads", "crumbs": [("Downloads", page.url)], "figure_count": len(self.site.figures),
                 "gmt_files": [(o.name, gmt_url(o.key)) for o in top if has_gene_set(self.site, o)]}
 
-    def gene_rows(self, fig: Figure) -> list[GeneRow]:
-        genes, base, ncbi = self.site.genes, self.base_path, links.ncbi_gene
-        return [GeneRow(m.word, m.match or "", m.symbol or m.entrez or "", base + genes[m.entrez].url,
-                        m.entrez, ncbi(m.entrez), m)
-                if m.entrez else GeneRow(m.word, m.match or "", m.symbol or "", None, m.entrez, None, m)
-                for m in fig.genes]
-
     def _context_figure(self, page: Page) -> dict:
         site, fig, base = self.site, self.site.figures[page.key], self.base_path
         image = links.figure_image(fig, site.settings.image_url_pattern)
@@ -322,7 +315,12 @@ class Renderer:
             "ndex_url": links.ndex(fig.ndex) if fig.ndex else None,
             "wp_url": links.wikipathways(fig.wpid) if fig.wpid else None,
             "organisms": self.figure_organisms(fig),
-            "genes": self.gene_rows(fig),
+            "genes": [
+                GeneRow(m.word, m.match or "", m.symbol or m.entrez or "",
+                        m.entrez and base + site.genes[m.entrez].url, m.entrez,
+                        m.entrez and links.ncbi_gene(m.entrez), m)
+                for m in fig.genes
+            ],
             "chemicals": [
                 ChemicalRow(m.word, m.name or m.word if m.mesh else m.name or "",
                             m.mesh and base + site.chemicals[m.mesh].url, m.mesh, m.mesh and links.mesh(m.mesh),
