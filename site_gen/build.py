@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import jinja2
 
 from site_gen import __version__
 from site_gen.errors import Problem, SiteError, summarize_problems
@@ -26,7 +25,7 @@ from site_gen.progress import Counts, bar
 from site_gen.reuse import Fresh, fresh_outputs, global_key, load_shape, save_shape, shape_of
 from site_gen.render import (Renderer, catalogue_jsonl_lines, figure_downloads, make_environment,
                              render_figure_data, render_redirects_file, render_robots, search_index_chunks,
-                             render_gmt, render_sitemaps, template_error)
+                             render_gmt, render_sitemaps)
 from site_gen.search import render_name_index, run_pagefind
 from site_gen.settings import Settings
 from site_gen.system import libc_function
@@ -293,8 +292,8 @@ def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int, i
             else:
                 for url, text in render_figure_data(work.site, thing).items():
                     writer.put(out_path_for(url), text)
-    except (jinja2.TemplateError, KeyError) as exc:
-        raise template_error(exc, current) from None
+    except Exception as exc:  # noqa: BLE001 - reported with the template's line, or raised as it was
+        raise renderer.failure(exc, current) from None
     return writer.written, writer.unchanged, rendered
 
 

@@ -6,6 +6,8 @@ from collections import namedtuple
 import io
 import orjson
 import logging
+import os
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,6 +19,7 @@ from markdown_it import MarkdownIt
 
 from site_gen import jsonld, links
 from site_gen.errors import SiteError
+from site_gen.load import display_path
 from site_gen.index import (COLLECTIONS, ENTITY_SECTIONS, PATHWAY_LINKS, Entity, Page, Redirect, Site, collection_url,
                             figure_url, paged_url, slugify_organism)
 from site_gen.model import Figure
@@ -438,16 +441,32 @@ class Renderer:
             context["total"], self.absolute)
         return context
 
+    def failure(self, exc: Exception, current: str) -> Exception:
+        """template_error for this renderer's templates."""
+        return template_error(exc, current, getattr(self.env.loader, "searchpath", ()))
+
     def render_redirect(self, redirect: Redirect) -> str:
         return self.env.get_template("redirect.html").render(
             target=self.link(redirect.to_url), canonical=self.absolute(redirect.to_url))
 
 
-def template_error(exc: Exception, current: str) -> SiteError:
-    """A template failure as the message a curator sees: the template's line, or the page being made."""
+def template_error(exc: Exception, current: str, templates: list[str] = ()) -> Exception:
+    """What to raise for a failure while rendering `current`: the message a curator sees, naming the
+    template's file and line (found in the traceback, which Jinja points at template sources under
+    `templates`) and the page being made. Any error a template raised is one, a TypeError from
+    `{{ fig.year + 1 }}` as much as an undefined name; an error raised with no template on its way is
+    a bug of the generator, and stays itself, with its traceback."""
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return SiteError(f"{exc.filename or exc.name}:{exc.lineno}: template error: {exc.message}")
-    return SiteError(f"while rendering {current}: template error: {exc}")
+    folders = tuple(os.path.join(os.path.abspath(folder), "") for folder in templates)
+    where = None
+    for frame, line in traceback.walk_tb(exc.__traceback__):  # the innermost template frame
+        if os.path.abspath(frame.f_code.co_filename).startswith(folders):
+            where = f"{display_path(Path(frame.f_code.co_filename))}:{line}: "
+    if where is None and not isinstance(exc, (jinja2.TemplateError, KeyError)):
+        return exc
+    detail = str(exc) if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
+    return SiteError(f"{where or ''}template error while rendering {current}: {detail}")
 
 
 # --- data files: no templates needed ---------------------------------------------------------

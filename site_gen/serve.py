@@ -26,7 +26,7 @@ from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, lead
 from site_gen.model import Figure
 from site_gen.render import (Renderer, figure_downloads, make_environment, render_catalogue_jsonl,
                              render_figure_data, render_gmt, render_redirects_file, render_search_index,
-                             render_sitemaps, template_error)
+                             render_sitemaps)
 from site_gen.search import NAMES_FOLDER, PAGEFIND_FOLDER, render_name_index, run_pagefind
 from site_gen.settings import Settings
 
@@ -43,8 +43,8 @@ def _render_pages(renderer: Renderer, pages) -> dict[str, str]:
         for page in pages:
             current = page.url
             out[page.out_path] = renderer.render_page(page)
-    except (jinja2.TemplateError, KeyError) as exc:
-        raise template_error(exc, current) from None
+    except Exception as exc:  # noqa: BLE001 - reported with the template's line, or raised as it was
+        raise renderer.failure(exc, current) from None
     return out
 
 
@@ -524,8 +524,8 @@ class Preview:
             for redirect in stubs:
                 current = redirect.from_url
                 files[redirect.out_path] = self.renderer.render_redirect(redirect)
-        except jinja2.TemplateError as exc:
-            raise template_error(exc, current) from None
+        except Exception as exc:  # noqa: BLE001 - reported with the template's line, or raised as it was
+            raise self.renderer.failure(exc, current) from None
         for out_path, text in files.items():
             _replace(self.output, out_path, text)
         return len(files) + (len(pages) if jobs > 1 else 0)

@@ -333,3 +333,31 @@ def test_download_columns_are_the_mention_fields_in_order():
     assert GENE_COLUMNS == GeneMention._fields
     assert CHEMICAL_COLUMNS == ChemicalMention._fields
     assert DISEASE_COLUMNS == DiseaseMention._fields
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_template_failing_at_run_time_is_reported_with_its_file_and_line(tmp_path, jobs):
+    source = copy_full_source(tmp_path / "src")
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    figure = templates / "figure.html"
+    lines = figure.read_text().splitlines(keepends=True)
+    line = next(n for n, text in enumerate(lines, 1) if "{{ fig.title }}</h1>" in text)
+    lines[line - 1] = lines[line - 1].replace("{{ fig.title }}", "{{ fig.title + 1 }}")  # str + int: a TypeError
+    figure.write_text("".join(lines))
+    with pytest.raises(SiteError) as failed:
+        run_build(source, tmp_path / "out", templates=str(templates), jobs=jobs)
+    assert re.fullmatch(rf".*figure\.html:{line}: template error while rendering /figures/\S+\.html: TypeError: .*str.*",
+                        str(failed.value))
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failure_outside_the_templates_is_not_called_a_template_error(tmp_path, monkeypatch):
+    from site_gen.render import Renderer
+
+    def broken(self, page):
+        return 1 / 0
+
+    monkeypatch.setattr(Renderer, "_context_figure", broken)
+    with pytest.raises(ZeroDivisionError):  # a bug of the generator keeps its own traceback
+        run_build(copy_full_source(tmp_path / "src"), tmp_path / "out")
