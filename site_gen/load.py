@@ -1,9 +1,9 @@
 """Stage 1, load: files on disk → RawRecord. Never raises on content; returns problems instead."""
 from __future__ import annotations
 
-import csv
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,9 +29,13 @@ FRONT_MATTER_FIRST_LINE = 2  # the line after the opening `---`
 
 
 @dataclass(frozen=True)
-class TsvRow:
-    line: int
-    values: dict
+class TsvTable:
+    """A sidecar table: its header and its rows, each as (line number, the line's text), blank lines and
+    rows with the wrong number of cells left out (reported). Rows stay text until the model reads them:
+    the same row recurs in many figures, and is then turned into a mention once (model._Fields)."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[int, str], ...]
 
 
 @dataclass(frozen=True)
@@ -46,10 +50,19 @@ class RawRecord:
 
 def display_path(path: Path) -> str:
     """The path as a user would type it: relative to the working folder when inside it."""
+    text = os.fspath(path)
+    if os.path.normpath(text) == text:  # then the common cases need no walk up the folders
+        if not os.path.isabs(text):
+            if text != ".." and not text.startswith("../"):
+                return text
+        else:
+            cwd = os.getcwd()
+            if text.startswith(cwd) and text[len(cwd):len(cwd) + 1] == os.sep:
+                return text[len(cwd) + 1:]
     try:
-        return os.path.relpath(path)
+        return os.path.relpath(text)
     except ValueError:
-        return str(path)
+        return text
 
 
 def _decode(raw: bytes, shown: str, problems: list[Problem]) -> str | None:
@@ -115,38 +128,39 @@ def parse_front_matter(path: Path, problems: list[Problem], raw: bytes | None = 
     return data, body
 
 
-def read_tsv(path: Path, kind: str, problems: list[Problem]) -> tuple[TsvRow, ...]:
-    """Rows of a sidecar TSV, keyed by header. Missing columns are reported and the file ignored."""
+def read_tsv(path: Path, kind: str, problems: list[Problem]) -> TsvTable:
+    """A sidecar TSV (tab-separated, no quoting). Missing columns are reported and the file ignored."""
     shown = display_path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         problems.append(Problem(shown, 0, kind, f"cannot read: {exc.strerror}"))
-        return ()
+        return EMPTY_TABLE
     text = _decode(raw, shown, problems)
     if text is None:
-        return ()
-    reader = csv.reader(text.split("\n"), delimiter="\t", quoting=csv.QUOTE_NONE)
-    header = next(reader, None)
-    if not header:
+        return EMPTY_TABLE
+    lines = text.split("\n")
+    if not lines[0]:
         problems.append(Problem(shown, 1, kind, "empty table: no header line"))
-        return ()
-    header = [h.strip() for h in header]
+        return EMPTY_TABLE
+    header = tuple(sys.intern(h.strip()) for h in lines[0].split("\t"))
     missing = [c for c in TSV_COLUMNS[kind] if c not in header]
     if missing:
         problems.append(Problem(shown, 1, kind, f"missing column(s): {', '.join(missing)}"))
-        return ()
+        return EMPTY_TABLE
+    tabs = len(header) - 1
     rows = []
-    for line, cells in enumerate(reader, start=2):
-        if not cells or not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            problems.append(
-                Problem(shown, line, kind, f"expected {len(header)} columns, got {len(cells)}; row ignored")
-            )
-            continue
-        rows.append(TsvRow(line, dict(zip(header, cells))))
-    return tuple(rows)
+    for number, line in enumerate(lines[1:], start=2):
+        if line.count("\t") == tabs:
+            if line and not line.isspace():
+                rows.append((number, line))
+        elif not line.isspace() and line:  # a row of blanks is skipped whatever its width
+            problems.append(Problem(shown, number, kind,
+                                    f"expected {len(header)} columns, got {line.count(chr(9)) + 1}; row ignored"))
+    return TsvTable(header, tuple(rows))
+
+
+EMPTY_TABLE = TsvTable((), ())
 
 
 @dataclass

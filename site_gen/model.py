@@ -85,8 +85,24 @@ def _pooled(mention: tuple) -> tuple:
 
 
 def release_pools() -> None:
-    """Forget the tuples made so far (those in figures stay shared)."""
+    """Forget the tuples and table rows made so far (those in figures stay shared)."""
     _POOLS.clear()
+    _ROW_MEMOS.clear()
+
+
+# Mention rows already read, by kind and table header (None for rows in the front matter): the text of
+# a table row, or a front matter row's fields → the mention it made. A gene row recurs in many figures;
+# the memo turns it into a mention once. Emptied with the pools, and when it holds ROW_MEMO_LIMIT rows
+# (each costs its text, about 150 bytes in all).
+_ROW_MEMOS: dict[tuple, dict] = {}
+ROW_MEMO_LIMIT = 1 << 18
+
+
+def _row_memo(kind: str, header: tuple) -> dict:
+    memo = _ROW_MEMOS.get((kind, header))
+    if memo is None or len(memo) >= ROW_MEMO_LIMIT:
+        memo = _ROW_MEMOS[(kind, header)] = {}
+    return memo
 
 
 def _interned(value: str | None) -> str | None:
@@ -249,6 +265,22 @@ def clean_text(value: str) -> str | None:
     return None if text in ("", NA_TEXT) else text
 
 
+# The sidecar table columns a mention is made from (the others are not kept).
+TABLE_FIELDS = {
+    "genes": frozenset({"word", "match", "ncbigene_symbol", "ncbigene_id", "source", "organism_name"}),
+    "chemicals": frozenset({"word", "match", "mesh", "chebi"}),
+    "diseases": frozenset({"word", "match", "mesh", "doid"}),
+}
+
+
+def _clean_cell(value: str) -> str | None:
+    """A sidecar table cell, cleaned like front matter text; `NA` is missing there too."""
+    if value.isascii() and value.isprintable() and " " not in value:  # the common case, checked in C
+        return None if value in ("", NA_CELL, NA_TEXT) else value
+    text = clean_text(value)
+    return None if text == NA_CELL else text
+
+
 def _describe(value) -> str:
     if isinstance(value, dict):
         return "a mapping"
@@ -367,31 +399,59 @@ class _Fields:
     def organisms(self, key: str) -> tuple[str, ...]:
         return tuple(o for o in self.text_list(key) if o != NA_CELL)
 
-    def _rows(self, kind: str):
-        """(where, row) of every mention that has a word: from the sidecar TSV if there is one, else inline."""
-        for where, row in self._raw_rows(kind):
-            if row.get("word") is None:
-                self._report_row(where, "word", "missing; row ignored")
-            else:
-                yield where, row
-
-    def _raw_rows(self, kind: str):
+    def _mentions(self, kind: str, make) -> tuple:
+        """The distinct mentions of one kind, each made by `make(where, row)` from a row that has a word:
+        from the sidecar TSV if there is one, else from the front matter. A row met before (its text,
+        or its fields) gives the mention it made then, unless it had a problem: that is reported again."""
+        out: dict = {}
+        problems = self.problems
         if kind in self.raw.tables:
-            shown, rows = self.raw.tables[kind]
-            for row in rows:
-                yield (shown, row.line), {k: (None if v in (NA_CELL, "") else v) for k, v in row.values.items()}
-            return
+            shown, table = self.raw.tables[kind]
+            made = _row_memo(kind, table.header)
+            fields = TABLE_FIELDS[kind]
+            columns = [(name, i) for i, name in enumerate(table.header) if name in fields]
+            for line, text in table.rows:
+                mention = made.get(text)
+                if mention is None:
+                    reported = len(problems)
+                    cells = text.split("\t")
+                    row = {name: _clean_cell(cells[i]) for name, i in columns}
+                    if row.get("word") is None:
+                        self._report_row((shown, line), "word", "missing; row ignored")
+                        continue
+                    mention = _pooled(make((shown, line), row))
+                    if len(problems) == reported:
+                        made[text] = mention
+                out.setdefault(mention, None)
+            return tuple(out)
         value = self.data.get(kind)
         if value is None:
-            return
+            return ()
         if not isinstance(value, list):
             self.report((kind,), f"expected a list of mentions, got {_describe(value)}")
-            return
+            return ()
+        made = _row_memo(kind, None)
         for i, item in enumerate(value):
             if not isinstance(item, dict):
                 self.report((kind, i), f"expected a mapping with a word, got {_describe(item)}")
                 continue
-            yield (kind, i), {k: self._scalar((kind, i, k), v) for k, v in item.items()}
+            try:
+                seen = tuple(item.items())
+                mention = made.get(seen)
+            except TypeError:  # a field holds a list or mapping: reported below
+                seen = mention = None
+            if mention is None:
+                reported = len(problems)
+                row = {k: self._scalar((kind, i, k), v) for k, v in item.items()}
+                if row.get("word") is None:
+                    self._report_row((kind, i), "word", "missing; row ignored")
+                    continue
+                mention = _pooled(make((kind, i), row))
+                if seen is not None and len(problems) == reported and all(
+                        type(v) is str or v is None for v in item.values()):  # (1, 1.0 and True are equal keys)
+                    made[seen] = mention
+            out.setdefault(mention, None)
+        return tuple(out)
 
     def _report_row(self, where: tuple, field: str, message: str) -> None:
         if where[0] in MENTION_KINDS:
@@ -410,54 +470,46 @@ class _Fields:
         return value
 
     def genes(self) -> tuple[GeneMention, ...]:
-        out: dict = {}
-        for where, row in self._rows("genes"):
-            word = row["word"]
-            inline = where[0] == "genes"
-            mention = GeneMention(
-                word=word,
-                match=row.get("symbol") if inline else row.get("match"),
-                symbol=row.get("hgnc_symbol") if inline else row.get("ncbigene_symbol"),
-                entrez=self._checked(where, row, "entrez" if inline else "ncbigene_id", ENTREZ_RE),
-                source=row.get("source"),
-                organism=None if inline else row.get("organism_name"),
-            )
-            out.setdefault(_pooled(mention), None)
-        return tuple(out)
+        return self._mentions("genes", self._gene)
 
     def chemicals(self) -> tuple[ChemicalMention, ...]:
-        out: dict = {}
-        for where, row in self._rows("chemicals"):
-            word = row["word"]
-            if where[0] == "chemicals":
-                is_mesh = (row.get("source") or "").upper() == "MESH"
-                mesh = self._checked(where, row, "identifier", MESH_RE) if is_mesh else None
-                mention = ChemicalMention(word, None, mesh, None, row.get("source"))
-            else:
-                mesh = self._checked(where, row, "mesh", MESH_RE, strip="mesh:")
-                chebi = self._checked(where, row, "chebi", ENTREZ_RE, strip="chebi:")
-                mention = ChemicalMention(word, row.get("match"), mesh, chebi and f"CHEBI:{chebi}", "MESH")
-            out.setdefault(_pooled(mention), None)
-        return tuple(out)
+        return self._mentions("chemicals", self._chemical)
 
     def diseases(self) -> tuple[DiseaseMention, ...]:
-        out: dict = {}
-        for where, row in self._rows("diseases"):
-            word = row["word"]
-            if where[0] == "diseases":
-                source = (row.get("source") or "").upper()
-                ident = row.get("identifier")
-                mesh = self._checked(where, row, "identifier", MESH_RE) if source == "MESH" else None
-                doid = self._checked(where, row, "identifier", DOID_RE) if ident and source == "DOID" else None
-                mention = DiseaseMention(word, None, mesh, doid, row.get("source"))
-            else:
-                mesh = self._checked(where, row, "mesh", MESH_RE, strip="mesh:")
-                if row.get("doid"):
-                    row["doid"] = "DOID:" + row["doid"].split(":")[-1]
-                doid = self._checked(where, row, "doid", DOID_RE)
-                mention = DiseaseMention(word, row.get("match"), mesh, doid, "MESH" if mesh else None)
-            out.setdefault(_pooled(mention), None)
-        return tuple(out)
+        return self._mentions("diseases", self._disease)
+
+    def _gene(self, where: tuple, row: dict) -> GeneMention:
+        inline = where[0] == "genes"
+        return GeneMention(
+            word=row["word"],
+            match=row.get("symbol") if inline else row.get("match"),
+            symbol=row.get("hgnc_symbol") if inline else row.get("ncbigene_symbol"),
+            entrez=self._checked(where, row, "entrez" if inline else "ncbigene_id", ENTREZ_RE),
+            source=row.get("source"),
+            organism=None if inline else row.get("organism_name"),
+        )
+
+    def _chemical(self, where: tuple, row: dict) -> ChemicalMention:
+        if where[0] == "chemicals":
+            is_mesh = (row.get("source") or "").upper() == "MESH"
+            mesh = self._checked(where, row, "identifier", MESH_RE) if is_mesh else None
+            return ChemicalMention(row["word"], None, mesh, None, row.get("source"))
+        mesh = self._checked(where, row, "mesh", MESH_RE, strip="mesh:")
+        chebi = self._checked(where, row, "chebi", ENTREZ_RE, strip="chebi:")
+        return ChemicalMention(row["word"], row.get("match"), mesh, chebi and f"CHEBI:{chebi}", "MESH")
+
+    def _disease(self, where: tuple, row: dict) -> DiseaseMention:
+        if where[0] == "diseases":
+            source = (row.get("source") or "").upper()
+            ident = row.get("identifier")
+            mesh = self._checked(where, row, "identifier", MESH_RE) if source == "MESH" else None
+            doid = self._checked(where, row, "identifier", DOID_RE) if ident and source == "DOID" else None
+            return DiseaseMention(row["word"], None, mesh, doid, row.get("source"))
+        mesh = self._checked(where, row, "mesh", MESH_RE, strip="mesh:")
+        if row.get("doid"):
+            row["doid"] = "DOID:" + row["doid"].split(":")[-1]
+        doid = self._checked(where, row, "doid", DOID_RE)
+        return DiseaseMention(row["word"], row.get("match"), mesh, doid, "MESH" if mesh else None)
 
 
 def build_figures(records: list[RawRecord], problems: list[Problem]) -> list[Figure]:

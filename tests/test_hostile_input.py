@@ -116,3 +116,41 @@ def test_links_out_of_the_source_folder_are_not_read(tmp_path, monkeypatch):
     for page in (tmp_path / "out").rglob("*"):
         if page.is_file():
             assert b"SECRET-CONTENT" not in page.read_bytes() and b"LEAK" not in page.read_bytes()
+
+
+def test_table_cells_are_cleaned_like_front_matter_text(tmp_path, monkeypatch):
+    """A sidecar cell with control characters, stray whitespace or R's missing values reaches the site
+    as front matter text would: what HTML forbids dropped, whitespace collapsed, NA as missing."""
+    header = "word\tmatch\tncbigene_symbol\tncbigene_id\tsource\n"
+    rows = "AK\x01T  \t AKT \tAKT1\t207\tNA\nTP53\tTP53\tTP53\t7157\t.na.character\n"
+    result = build_with(tmp_path, monkeypatch, {"a.md": minimal_record("PMC1__cells"),
+                                                "_data/PMC1__cells-genes.tsv": header + rows})
+    assert result.problems == []
+    genes = result.site.figures["PMC1__cells"].genes
+    assert [(g.word, g.match, g.source) for g in genes] == [("AKT", "AKT", None), ("TP53", "TP53", None)]
+    page = site_file(tmp_path / "out", "/figures/PMC1__cells.html").read_text()
+    assert "\x01" not in page and "AKT" in page
+
+
+def test_a_row_met_again_is_read_again_when_it_has_a_problem(tmp_path, monkeypatch):
+    """Rows recur across figures and are read once; a row with a problem is reported in every file
+    it is in, and a front matter row equal to an earlier one except in type (1 and true) is not taken
+    for it."""
+    header = "word\tmatch\tncbigene_symbol\tncbigene_id\n"
+    good, bad = "AKT\tAKT\tAKT1\t207\n", "TP53\tTP53\tTP53\tnot-a-number\n"
+    inline_one = "\n- word: TP53\n  entrez: 1"
+    inline_true = "\n- word: TP53\n  entrez: true"
+    result = build_with(tmp_path, monkeypatch, {
+        "a.md": minimal_record("PMC1__a"), "_data/PMC1__a-genes.tsv": header + good + bad,
+        "b.md": minimal_record("PMC2__b"), "_data/PMC2__b-genes.tsv": header + bad + good,
+        "c.md": minimal_record("PMC3__c", genes=inline_one), "d.md": minimal_record("PMC4__d", genes=inline_true),
+    })
+    assert sorted(str(p) for p in result.problems) == [
+        "src/_data/PMC1__a-genes.tsv:3: ncbigene_id: unexpected identifier 'not-a-number'; shown without a link",
+        "src/_data/PMC2__b-genes.tsv:2: ncbigene_id: unexpected identifier 'not-a-number'; shown without a link",
+        "src/d.md:10: genes[0].entrez: expected text, got a boolean (True); quote it to keep it as text",
+    ]
+    figures = result.site.figures
+    assert figures["PMC1__a"].genes == figures["PMC2__b"].genes[::-1]
+    assert [g.entrez for g in figures["PMC3__c"].genes] == ["1"]
+    assert [g.entrez for g in figures["PMC4__d"].genes] == [None]
