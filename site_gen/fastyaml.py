@@ -95,7 +95,7 @@ def fast_result(text: str):
     if type(data) is not dict:
         return None
     found = _values(data)
-    if found is _DIFFERS or found is _NUMBERS and risky_numbers(text):
+    if found == _DIFFERS or found == _NUMBERS and risky_numbers(text):
         return None
     return data
 

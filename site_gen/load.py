@@ -31,8 +31,7 @@ FRONT_MATTER_FIRST_LINE = 2  # the line after the opening `---`
 @dataclass(frozen=True)
 class TsvTable:
     """A sidecar table: its header and its rows, each as (line number, the line's text), blank lines and
-    rows with the wrong number of cells left out (reported). Rows stay text until the model reads them:
-    the same row recurs in many figures, and is then turned into a mention once (model._Fields)."""
+    rows with the wrong number of cells left out (reported). The model splits the rows it reads."""
 
     header: tuple[str, ...]
     rows: tuple[tuple[int, str], ...]

@@ -85,24 +85,8 @@ def _pooled(mention: tuple) -> tuple:
 
 
 def release_pools() -> None:
-    """Forget the tuples and table rows made so far (those in figures stay shared)."""
+    """Forget the tuples made so far (those in figures stay shared)."""
     _POOLS.clear()
-    _ROW_MEMOS.clear()
-
-
-# Mention rows already read, by kind and table header (None for rows in the front matter): the text of
-# a table row, or a front matter row's fields → the mention it made. A gene row recurs in many figures;
-# the memo turns it into a mention once. Emptied with the pools, and when it holds ROW_MEMO_LIMIT rows
-# (each costs its text, about 150 bytes in all).
-_ROW_MEMOS: dict[tuple, dict] = {}
-ROW_MEMO_LIMIT = 1 << 18
-
-
-def _row_memo(kind: str, header: tuple) -> dict:
-    memo = _ROW_MEMOS.get((kind, header))
-    if memo is None or len(memo) >= ROW_MEMO_LIMIT:
-        memo = _ROW_MEMOS[(kind, header)] = {}
-    return memo
 
 
 def _interned(value: str | None) -> str | None:
@@ -401,28 +385,19 @@ class _Fields:
 
     def _mentions(self, kind: str, make) -> tuple:
         """The distinct mentions of one kind, each made by `make(where, row)` from a row that has a word:
-        from the sidecar TSV if there is one, else from the front matter. A row met before (its text,
-        or its fields) gives the mention it made then, unless it had a problem: that is reported again."""
+        from the sidecar TSV if there is one, else from the front matter."""
         out: dict = {}
-        problems = self.problems
         if kind in self.raw.tables:
             shown, table = self.raw.tables[kind]
-            made = _row_memo(kind, table.header)
             fields = TABLE_FIELDS[kind]
             columns = [(name, i) for i, name in enumerate(table.header) if name in fields]
             for line, text in table.rows:
-                mention = made.get(text)
-                if mention is None:
-                    reported = len(problems)
-                    cells = text.split("\t")
-                    row = {name: _clean_cell(cells[i]) for name, i in columns}
-                    if row.get("word") is None:
-                        self._report_row((shown, line), "word", "missing; row ignored")
-                        continue
-                    mention = _pooled(make((shown, line), row))
-                    if len(problems) == reported:
-                        made[text] = mention
-                out.setdefault(mention, None)
+                cells = text.split("\t")
+                row = {name: _clean_cell(cells[i]) for name, i in columns}
+                if row.get("word") is None:
+                    self._report_row((shown, line), "word", "missing; row ignored")
+                else:
+                    out.setdefault(_pooled(make((shown, line), row)), None)
             return tuple(out)
         value = self.data.get(kind)
         if value is None:
@@ -430,27 +405,15 @@ class _Fields:
         if not isinstance(value, list):
             self.report((kind,), f"expected a list of mentions, got {_describe(value)}")
             return ()
-        made = _row_memo(kind, None)
         for i, item in enumerate(value):
             if not isinstance(item, dict):
                 self.report((kind, i), f"expected a mapping with a word, got {_describe(item)}")
                 continue
-            try:
-                seen = tuple(item.items())
-                mention = made.get(seen)
-            except TypeError:  # a field holds a list or mapping: reported below
-                seen = mention = None
-            if mention is None:
-                reported = len(problems)
-                row = {k: self._scalar((kind, i, k), v) for k, v in item.items()}
-                if row.get("word") is None:
-                    self._report_row((kind, i), "word", "missing; row ignored")
-                    continue
-                mention = _pooled(make((kind, i), row))
-                if seen is not None and len(problems) == reported and all(
-                        type(v) is str or v is None for v in item.values()):  # (1, 1.0 and True are equal keys)
-                    made[seen] = mention
-            out.setdefault(mention, None)
+            row = {k: self._scalar((kind, i, k), v) for k, v in item.items()}
+            if row.get("word") is None:
+                self._report_row((kind, i), "word", "missing; row ignored")
+            else:
+                out.setdefault(_pooled(make((kind, i), row)), None)
         return tuple(out)
 
     def _report_row(self, where: tuple, field: str, message: str) -> None:

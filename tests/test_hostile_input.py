@@ -132,10 +132,9 @@ def test_table_cells_are_cleaned_like_front_matter_text(tmp_path, monkeypatch):
     assert "\x01" not in page and "AKT" in page
 
 
-def test_a_row_met_again_is_read_again_when_it_has_a_problem(tmp_path, monkeypatch):
-    """Rows recur across figures and are read once; a row with a problem is reported in every file
-    it is in, and a front matter row equal to an earlier one except in type (1 and true) is not taken
-    for it."""
+def test_a_row_met_again_is_reported_again(tmp_path, monkeypatch):
+    """Rows recur across figures: a row with a problem is reported in every file it is in, and a front
+    matter row equal to an earlier one except in type (1 and true) is read for what it is."""
     header = "word\tmatch\tncbigene_symbol\tncbigene_id\n"
     good, bad = "AKT\tAKT\tAKT1\t207\n", "TP53\tTP53\tTP53\tnot-a-number\n"
     inline_one = "\n- word: TP53\n  entrez: 1"
