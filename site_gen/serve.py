@@ -650,9 +650,8 @@ class Preview:
         try:
             page = self.pending.pop(out_path, None)
             if page is not None and self.site is not None:
-                _replace(self.output, out_path, _render_pages(self.renderer, [page])[out_path])
-        except SiteError as exc:
-            self._fail(str(exc))
+                with self._reporting(f"rendering {out_path}"):
+                    _replace(self.output, out_path, _render_pages(self.renderer, [page])[out_path])
         finally:
             self.lock.release()
 

@@ -9,6 +9,7 @@ import pytest
 
 from site_gen.build import build
 from site_gen.index import out_path_for
+from site_gen import serve
 from site_gen.serve import Preview
 from tests.conftest import EPOCH, REPO, copy_full_source, make_settings, minimal_record, write_files
 
@@ -194,3 +195,24 @@ def test_the_search_index_is_made_outside_the_lock_and_dropped_if_an_edit_came(p
     monkeypatch.setattr(serve, "run_pagefind", real)
     preview.flush_data()
     assert_same_as_full_build(preview, tmp_path)
+
+
+def test_a_page_that_cannot_be_written_when_asked_for_shows_why(preview, monkeypatch):
+    """A page left for later by a template edit, then asked for, that cannot be written (a full disk):
+    the browser gets the reason on the error page instead of a failed request, and the server goes on."""
+    asked = [e.url for e in preview.site.genes.values()][1]
+    gene = preview.templates / "gene.html"
+    good = gene.read_text()
+    gene.write_text(good.replace("{% block header %}", "{% block header %}<p>Edited gene</p>", 1))
+    assert preview.on_change(defer=True)
+    assert out_path_for(asked) in preview.pending
+
+    def disk_full(*_args):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(serve, "_replace", disk_full)
+    status, body = request(preview, asked)
+    assert status == "500 Build Failed" and "No space left on device" in body
+    monkeypatch.undo()
+    gene.write_text(good)
+    preview.on_change()  # the next change builds again
+    assert preview.error is None and request(preview, asked)[0] == "200 OK"
