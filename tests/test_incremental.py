@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from site_gen import serve
 from site_gen.build import build
 from site_gen.index import out_path_for
-from site_gen import serve
 from site_gen.serve import Preview
 from tests.conftest import EPOCH, REPO, copy_full_source, make_settings, minimal_record, write_files
 
@@ -159,7 +159,6 @@ def test_a_template_error_found_after_the_reload_is_shown(preview):
 def test_the_search_index_is_made_outside_the_lock_and_dropped_if_an_edit_came(preview, tmp_path, monkeypatch):
     """Pagefind takes half a minute at catalogue scale: an edit meanwhile goes through at once, the
     site keeps its old index until a new one is complete, and an index an edit overtook is not used."""
-    from site_gen import serve
 
     real, started, release, bundles = serve.run_pagefind, threading.Event(), threading.Event(), []
 
