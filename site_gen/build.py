@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-
 from site_gen import __version__
 from site_gen.errors import Problem, SiteError, summarize_problems
 from site_gen.index import Site, build_site, out_path_for

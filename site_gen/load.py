@@ -147,15 +147,15 @@ def read_tsv(path: Path, kind: str, problems: list[Problem]) -> TsvTable:
     if missing:
         problems.append(Problem(shown, 1, kind, f"missing column(s): {', '.join(missing)}"))
         return EMPTY_TABLE
-    tabs = len(header) - 1
     rows = []
     for number, line in enumerate(lines[1:], start=2):
-        if line.count("\t") == tabs:
-            if line and not line.isspace():
-                rows.append((number, line))
-        elif not line.isspace() and line:  # a row of blanks is skipped whatever its width
-            problems.append(Problem(shown, number, kind,
-                                    f"expected {len(header)} columns, got {line.count(chr(9)) + 1}; row ignored"))
+        if not line or line.isspace():  # a row of blanks is skipped whatever its width
+            continue
+        cells = line.count("\t") + 1
+        if cells == len(header):
+            rows.append((number, line))
+        else:
+            problems.append(Problem(shown, number, kind, f"expected {len(header)} columns, got {cells}; row ignored"))
     return TsvTable(header, tuple(rows))
 
 
