@@ -405,7 +405,7 @@ def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force
         if settings.search_index == "pagefind":
             with log_time(timings, "search"):
                 run_pagefind(writer.staging, site, jobs, writer.previous if fresh else None,
-                             fresh.figures if fresh else None)
+                             fresh.shown if fresh else None)
         with log_time(timings, "check"):
             entries, folder = writer.fullest_folder()
             if entries > settings.folder_limit:

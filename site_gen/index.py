@@ -560,8 +560,10 @@ def build_site(settings: Settings, build_date: str, figures: list[Figure], infos
     return site
 
 
-def update_site(site: Site, removed: list[Figure], added: list[Figure], problems: list[Problem]) -> dict[str, set[str]]:
-    """Apply an edit (figures gone, figures new or changed) to a built Site; the entity keys it touched.
+def update_site(site: Site, removed: list[Figure], added: list[Figure],
+                problems: list[Problem]) -> tuple[dict[str, set[str]], dict[str, dict]]:
+    """Apply an edit (figures gone, figures new or changed) to a built Site; the entity keys it touched,
+    and the entities they had before it ({kind: {key: Entity, or None for a new one}}).
 
     The caller makes sure no added figure takes a figid another file already holds. Problems of the
     added figures go to `problems`; those of the redirects to `site.redirect_problems`.
@@ -578,9 +580,10 @@ def update_site(site: Site, removed: list[Figure], added: list[Figure], problems
             touched[kind] |= tally.apply(fig, +1)
     check_organism_names(added, problems)
     site.figures = {f.figid: f for f in sorted(figures.values(), key=lambda f: f.sort_key)}
+    before = {kind: {key: site.entity_tables[kind].get(key) for key in keys} for kind, keys in touched.items()}
     refresh_entities(site, touched)
     plan_pages(site, {f.figid for f in removed} | {f.figid for f in added}, touched)
     if {(f.figid, f.aliases) for f in removed} != {(f.figid, f.aliases) for f in added}:
         site.redirect_problems = []
         site.redirects = plan_redirects(site, site.redirect_problems)
-    return touched
+    return touched, before

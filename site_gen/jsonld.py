@@ -51,6 +51,17 @@ def organism_ref(org: Organism, absolute) -> dict:
 ENTITY_REFS = {"gene": gene_ref, "chemical": chemical_ref, "disease": disease_ref, "organism": organism_ref}
 
 
+def _as_is(url: str) -> str:
+    return url
+
+
+def shown_on_figures(entity: Entity) -> bytes:
+    """What the page of a figure that mentions an entity shows of it: its reference in the figure's
+    JSON-LD (name, identifiers; the rest of the page holds the figure's own data). When this changes,
+    for instance when an edit elsewhere changes the name most figures use, so do all those pages."""
+    return orjson.dumps(ENTITY_REFS[entity.kind](entity, _as_is))
+
+
 def figure_jsonld(site: Site, fig: Figure, absolute, image_url: str | None) -> dict:
     """A Dataset, as upstream's `schema-jsonld` describes it, with the figure title as its name."""
     url = absolute(figure_url(fig.figid))

@@ -9,6 +9,8 @@ Otherwise only these pages are:
 - the page and data files of each figure whose source changed, was added or went away;
 - every page of each entity that changed (its name, its figures, their order) or that a changed figure
   mentions (its list shows that figure's entry);
+- the page of each figure that mentions an entity whose reference changed (a figure page's JSON-LD
+  names every entity it mentions, and an edit of another record can change the name most figures use);
 - each page of an overview or a collection whose slice of the list changed or shows a changed figure
   or entity, and every page of a list whose length changed (each page states it);
 - the home, search, downloads and 404 pages, and the redirect stubs that are new.
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_gen import __version__
+from site_gen.jsonld import shown_on_figures
 from site_gen.index import ENTITY_SECTIONS, ITEMS_OF, Entity, Organism, Page, Site
 from site_gen.write import replace_file
 
@@ -38,6 +41,7 @@ class Shape:
     output: tuple  # identity of the output folder this shape describes
     figures: dict  # figid → digest of its source
     entities: dict  # kind → {key: digest}
+    refs: dict  # kind → {key: digest of what a figure page shows of the entity}
     figure_ids: tuple
     entity_lists: dict  # kind → keys in list order
     collections: dict  # group → {name: figids}
@@ -71,12 +75,17 @@ def entity_digest(entity: Entity) -> bytes:
     return hashlib.blake2b(repr(entity).encode(), digest_size=12).digest()
 
 
+def ref_digest(entity: Entity) -> bytes:
+    return hashlib.blake2b(shown_on_figures(entity), digest_size=12).digest()
+
+
 def shape_of(site: Site, key: str, source_digests: dict[str, bytes]) -> Shape:
     return Shape(
         key=key,
         output=(),
         figures={figid: source_digests.get(fig.src_path, b"") for figid, fig in site.figures.items()},
         entities={kind: {k: entity_digest(e) for k, e in site.entity_tables[kind].items()} for kind in ENTITY_SECTIONS},
+        refs={kind: {k: ref_digest(e) for k, e in site.entity_tables[kind].items()} for kind in ENTITY_SECTIONS},
         figure_ids=site.figure_ids,
         entity_lists={kind: tuple(site.entity_tables[kind]) for kind in ENTITY_SECTIONS},
         collections=site.collections,
@@ -111,6 +120,7 @@ class Fresh:
     pages: set  # output paths
     figures: set  # figids whose page and data files change
     redirects: frozenset  # (from URL, to URL) of stubs to render
+    shown: set  # figids whose page changes (`figures`, and those that mention an entity whose reference changed)
 
     def page(self, page: Page) -> bool:
         return page.out_path in self.pages
@@ -137,9 +147,15 @@ def fresh_outputs(old: Shape | None, new: Shape, site: Site) -> Fresh | None:
             if figid in site.figures:
                 keys |= {item[0] for item in items_of(site.figures[figid])}
         touched[kind] = keys
+    shown = set(changed)
+    for kind in ENTITY_SECTIONS:  # an entity that was there before: only changed figures can mention a new one
+        was, table = old.refs.get(kind, {}), site.entity_tables[kind]
+        for key, digest in new.refs[kind].items():
+            if was.get(key, digest) != digest:
+                shown.update(table[key].figids)
     groups = site.page_groups
     pages: set[str] = {p.out_path for p in groups["fixed"]}
-    for figid in changed:
+    for figid in shown:
         pages |= {p.out_path for p in groups.get(("figure", figid), ())}
     for kind, keys in touched.items():
         for key in keys:
@@ -160,4 +176,4 @@ def fresh_outputs(old: Shape | None, new: Shape, site: Site) -> Fresh | None:
         was, now = old.collections.get(group, {}).get(name, ()), site.collections[group].get(name, ())
         if list_page_changed(site, was, now, page.number, changed):
             pages.add(page.out_path)
-    return Fresh(pages, changed, new.redirects - old.redirects)
+    return Fresh(pages, changed, new.redirects - old.redirects, shown)

@@ -22,6 +22,7 @@ from site_gen.parallel import default_jobs, run_shares
 from site_gen.reuse import list_page_changed
 from site_gen.errors import Problem, SiteError
 from site_gen.index import Page, out_path_for, update_site
+from site_gen.jsonld import shown_on_figures
 from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, leads_outside, load_record
 from site_gen.model import Figure
 from site_gen.render import (Renderer, figure_downloads, make_environment, render_catalogue_jsonl,
@@ -176,7 +177,7 @@ class Preview:
         self.lock = threading.Lock()
         self.memo: dict = {"catalogue": {}, "search": {}}
         self.state: dict = {}
-        self.pending_data = self.pending_sitemaps = False
+        self.pending_data = False
         self.pending_index = False  # the Pagefind index is to be made again (outside the lock)
         self.edits = 0  # edits applied: tells a search index made meanwhile that it may be stale
         self.pending: dict[str, Page] = {}  # out path → page whose template changed, not yet re-rendered
@@ -217,7 +218,7 @@ class Preview:
         self.error = None
         self._setup_renderer()
         self.memo = {"catalogue": {}, "search": {}}
-        self.pending_data = self.pending_sitemaps = self.pending_index = False
+        self.pending_data = self.pending_index = False
         render_catalogue_jsonl(self.site, self.memo["catalogue"])  # so that an edit re-renders only its line
         render_search_index(self.site, self.memo["search"])
         for figid in self.site.figures:  # and only its entry in the lists that show it
@@ -293,7 +294,7 @@ class Preview:
         (the download, search data and sitemaps), then the full-text index."""
         self.render_pending()
         with self.lock:
-            if self.site is not None and (self.pending_data or self.pending_sitemaps):
+            if self.site is not None and self.pending_data:
                 self._write_catalogue()
         self.reindex()
 
@@ -308,16 +309,19 @@ class Preview:
             files.update(names)
             gmt = render_gmt(self.site)
             files.update(gmt)
-            for folder, pattern, made in ((NAMES_FOLDER, "*/*.json", names), ("downloads/gmt", "*.gmt", gmt)):
+            # the sitemaps list every page in the order of its list, which an edit may change (a new year
+            # or name moves a figure or an entity) as much as the set of pages
+            sitemaps = render_sitemaps(self.site)
+            files.update(sitemaps)
+            for folder, pattern, made in ((NAMES_FOLDER, "*/*.json", names), ("downloads/gmt", "*.gmt", gmt),
+                                          ("sitemaps", "*.xml", sitemaps)):
                 for old in (self.output / folder).glob(pattern):
                     if old.relative_to(self.output).as_posix() not in made:
                         old.unlink()
-        if self.pending_sitemaps:
-            files.update(render_sitemaps(self.site))
         for out_path, text in files.items():
             _replace(self.output, out_path, text)
         self.pending_index = self.pending_index or (self.pending_data and self.settings.search_index == "pagefind")
-        self.pending_data = self.pending_sitemaps = False
+        self.pending_data = False
         log.info("updated %s in %.3f s", ", ".join(sorted(files)), time.perf_counter() - start)
 
     def reindex(self) -> None:
@@ -431,24 +435,28 @@ class Preview:
         stale: set[str] = set()
         notes = []
         changed_figids: set[str] = set()
-        structure = False  # did the set of pages change (then the sitemaps change)
         if sources:
-            changed_figids, touched = self._reparse(sources)
+            changed_figids, touched, before = self._reparse(sources)
             notes.append(f"{len(sources)} source file(s)")
-            keys = [("figure", f) for f in changed_figids] + [(kind, k) for kind, ks in touched.items() for k in ks]
+            shown = set(changed_figids)  # and the pages of figures that mention an entity whose reference changed
+            for kind, entities in before.items():
+                for key, old_entity in entities.items():
+                    new_entity = site.entity_tables[kind].get(key)
+                    if old_entity is not None and new_entity is not None \
+                            and shown_on_figures(old_entity) != shown_on_figures(new_entity):
+                        shown.update(new_entity.figids)
+            keys = [("figure", f) for f in shown] + [(kind, k) for kind, ks in touched.items() for k in ks]
             for key in keys:
                 old = {p.out_path for p in groups_before.get(key, ())}
                 new = site.page_groups.get(key, ())
                 todo.update((p.out_path, p) for p in new)
                 stale |= old - {p.out_path for p in new}
-                structure = structure or {p.out_path for p in new} != old
             for page in site.page_groups["fixed"]:
                 if page.kind in ("home", "downloads"):
                     todo[page.out_path] = page
             for kind in ("figure", *touched):
                 old, new = groups_before[("overview", kind)], site.page_groups[("overview", kind)]
                 if len(old) != len(new):  # every pager changes
-                    structure = True
                     stale |= {p.out_path for p in old} - {p.out_path for p in new}
                     todo.update((p.out_path, p) for p in new)
                     continue
@@ -502,7 +510,6 @@ class Preview:
         if changed_figids:  # the catalogue-wide files: written by flush_data, after the reload when serving
             self.edits += 1
             self.pending_data = True
-            self.pending_sitemaps = self.pending_sitemaps or structure
             if redirects_now.keys() != redirects_before.keys() or stubs:
                 files["_redirects"] = render_redirects_file(site, self.renderer.base_path)
         written = self._render_and_write(list(todo.values()), stubs, files)
@@ -544,8 +551,9 @@ class Preview:
             return bool(touched.get("organism"))
         return list_page_changed(site, old_lists.get(page.key, ()), site.entity_lists[page.key], page.number, frozenset())
 
-    def _reparse(self, paths: set[Path]) -> tuple[set[str], dict[str, set[str]]]:
-        """Re-read the changed records and sidecar tables and apply them to the Site; the figids touched."""
+    def _reparse(self, paths: set[Path]) -> tuple[set[str], dict[str, set[str]], dict[str, dict]]:
+        """Re-read the changed records and sidecar tables and apply them to the Site; the figids and entity
+        keys touched, and those entities as they were (see `update_site`)."""
         site = self.site
         for path in paths:  # keep the sidecar table index up to date without walking the source
             if path.suffix == ".tsv":
@@ -586,10 +594,10 @@ class Preview:
                     self.file_problems[shown] = mine
         if removed and any("duplicate figid" in p.message for ps in self.file_problems.values() for p in ps):
             raise _NeedsFullBuild("a record that lost a duplicate figid may now win")
-        touched = update_site(site, removed, added, problems)
+        touched, before = update_site(site, removed, added, problems)
         for problem in problems:
             self.file_problems.setdefault(problem.src_path, []).append(problem)
-        return {f.figid for f in removed} | {f.figid for f in added}, {k: v for k, v in touched.items() if v}
+        return {f.figid for f in removed} | {f.figid for f in added}, {k: v for k, v in touched.items() if v}, before
 
     def rebuild(self) -> None:
         """Build everything from scratch (used at start)."""

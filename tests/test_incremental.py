@@ -81,6 +81,20 @@ def test_edit_add_delete_records_and_tables(preview, tmp_path):
     assert_same_as_full_build(preview, tmp_path)
 
 
+def test_an_edit_that_renames_an_entity_rerenders_the_pages_of_every_figure_that_mentions_it(preview, tmp_path):
+    """Figure pages name the entities they mention in their JSON-LD, by the name most figures use."""
+    gene = "\n- {{word: {0}, symbol: {0}, entrez: '999998'}}".format
+    write_files(preview.source, {"one.md": minimal_record("PMC71__one", genes=gene("ZZZ1")),
+                                 "two.md": minimal_record("PMC72__two", genes=gene("ZZZ1"))})
+    preview.on_change()
+    page = preview.output / out_path_for("/figures/PMC72__two.html")
+    assert b'"name":"ZZZ1"' in page.read_bytes()
+    write_files(preview.source, {"one.md": minimal_record("PMC71__one", genes=gene("AAA1"))})  # a tie: A-Z first
+    preview.on_change()
+    assert preview.site.genes["999998"].name == "AAA1" and b'"name":"AAA1"' in page.read_bytes()
+    assert_same_as_full_build(preview, tmp_path)
+
+
 def test_template_edit_rerenders_only_its_pages(preview, tmp_path):
     before = snapshot(preview.output)
     chemical = preview.templates / "chemical.html"

@@ -10,7 +10,8 @@ import pytest
 from bench.corpus import write_corpus
 from site_gen.cache import cache_folder, prefetch
 from site_gen.write import SiteWriter
-from tests.conftest import SEEDS, run_build
+from site_gen.index import out_path_for
+from tests.conftest import SEEDS, minimal_record, run_build, write_files
 
 FIGURES = 120
 PAGE_SIZE = 20
@@ -218,3 +219,29 @@ def test_a_streamed_file_is_linked_from_the_previous_site_only_when_its_bytes_ar
     assert path.read_text() == "".join(new)
     assert (path.stat().st_ino == old_inode) == linked
     assert (second.unchanged, second.written) == ((1, 0) if linked else (0, 1))
+
+
+def test_an_edit_that_changes_what_other_figures_show_of_an_entity_renders_their_pages(tmp_path, monkeypatch):
+    """A figure page's JSON-LD names every entity it mentions by the name most figures use, and lists
+    the ChEBI IDs of all of them: an edit of one record can change that on the pages of others."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    gene = "\n- {{word: {0}, symbol: {0}, entrez: '6774'}}".format
+    chemicals = "word\tmatch\tmesh\tchebi\nATP\tATP\tmesh:D000255\t{}\n".format
+    src = write_files(tmp_path / "src", {
+        "a.md": minimal_record("PMC1__a", genes=gene("STAT3")), "_data/PMC1__a-chemicals.tsv": chemicals(""),
+        "b.md": minimal_record("PMC2__b", genes=gene("STAT3")), "_data/PMC2__b-chemicals.tsv": chemicals(""),
+        "d.md": minimal_record("PMC4__d"),
+    })
+    run_build(src, tmp_path / "site")
+    page = tmp_path / "site" / out_path_for("/figures/PMC2__b.html")
+    before = (tmp_path / "site" / out_path_for("/figures/PMC4__d.html")).stat().st_ino
+    assert b'"name":"STAT3"' in page.read_bytes()
+    # one figure each says STAT3 and AAA3 (the first A-Z among equals wins), and ATP gets a ChEBI ID
+    write_files(src, {"a.md": minimal_record("PMC1__a", genes=gene("AAA3")),
+                      "_data/PMC1__a-chemicals.tsv": chemicals("chebi:15422")})
+    again = run_build(src, tmp_path / "site")
+    assert again.parsed == 1
+    assert b'"name":"AAA3"' in page.read_bytes() and b"CHEBI%3A15422" in page.read_bytes()
+    assert (tmp_path / "site" / out_path_for("/figures/PMC4__d.html")).stat().st_ino == before  # linked, not rendered
+    run_build(src, tmp_path / "cold")
+    assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold")
