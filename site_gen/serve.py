@@ -25,9 +25,9 @@ from site_gen.index import Page, out_path_for, update_site
 from site_gen.jsonld import shown_on_figures
 from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, leads_outside, load_record
 from site_gen.model import Figure
-from site_gen.render import (Renderer, figure_downloads, make_environment, render_catalogue_jsonl,
-                             render_figure_data, render_gmt, render_redirects_file, render_search_index,
-                             render_sitemaps)
+from site_gen.render import (Renderer, catalogue_jsonl_lines, figure_downloads, make_environment,
+                             render_figure_data, render_gmt, render_redirects_file, render_sitemaps,
+                             search_index_chunks)
 from site_gen.search import NAMES_FOLDER, PAGEFIND_FOLDER, render_name_index, run_pagefind
 from site_gen.settings import Settings
 
@@ -219,8 +219,9 @@ class Preview:
         self._setup_renderer()
         self.memo = {"catalogue": {}, "search": {}}
         self.pending_data = self.pending_index = False
-        render_catalogue_jsonl(self.site, self.memo["catalogue"])  # so that an edit re-renders only its line
-        render_search_index(self.site, self.memo["search"])
+        for _text in itertools.chain(catalogue_jsonl_lines(self.site, self.memo["catalogue"]),
+                                     search_index_chunks(self.site, self.memo["search"])):
+            pass  # so that an edit re-renders only its line and entry
         for figid in self.site.figures:  # and only its entry in the lists that show it
             self.renderer.figure_item(figid)
         self.rules = read_redirect_rules(self.output)
@@ -303,8 +304,8 @@ class Preview:
         start = time.perf_counter()
         files = {}
         if self.pending_data:
-            files["downloads/pfocr-figures.jsonl"] = render_catalogue_jsonl(self.site, self.memo["catalogue"])
-            files["search.json"] = render_search_index(self.site, self.memo["search"])
+            files["downloads/pfocr-figures.jsonl"] = "".join(catalogue_jsonl_lines(self.site, self.memo["catalogue"]))
+            files["search.json"] = "".join(search_index_chunks(self.site, self.memo["search"]))
             names = render_name_index(self.site)
             files.update(names)
             gmt = render_gmt(self.site)
