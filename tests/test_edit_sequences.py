@@ -104,22 +104,14 @@ class Editor:
         record.write_text(text[:end] + "\n" + body + "\n", encoding="utf-8")
         return f"{record.name}: body {body!r}"
 
-    def symbols(self) -> list[str]:
-        """Some gene symbols the tables use, so that an edit can make a name more or less common."""
+    def used(self, column: str, count: int) -> list[str]:
+        """Some values the gene tables hold in a column, so that an edit can make one more or less common."""
         found = set()
         for table in self._tables("genes")[:10]:
             lines = table.read_text(encoding="utf-8").splitlines()
-            column = lines[0].split("\t").index("ncbigene_symbol")
-            found |= {line.split("\t")[column] for line in lines[1:]}
-        return sorted(found)[:6]
-
-    def ids(self) -> list[str]:
-        found = set()
-        for table in self._tables("genes")[:10]:
-            lines = table.read_text(encoding="utf-8").splitlines()
-            column = lines[0].split("\t").index("ncbigene_id")
-            found |= {line.split("\t")[column] for line in lines[1:]}
-        return sorted(found)[:8]
+            index = lines[0].split("\t").index(column)
+            found |= {line.split("\t")[index] for line in lines[1:]}
+        return sorted(found)[:count]
 
     def edit(self) -> str:
         choice = self.rng.randrange(16)
@@ -130,8 +122,8 @@ class Editor:
             lambda: self.field("redirect_from", "/figures/old-a", "/figures/old-b", "[]"),
             lambda: self.field("keywords", "[wnt, notch]", ".na.character"),
             lambda: self.field("figid_alias", "PMC1__Fx", ".na.character"),
-            lambda: self.cell("genes", "ncbigene_symbol", *self.symbols(), "AAAA", "ZZZZ"),
-            lambda: self.cell("genes", "ncbigene_id", *self.ids()),
+            lambda: self.cell("genes", "ncbigene_symbol", *self.used("ncbigene_symbol", 6), "AAAA", "ZZZZ"),
+            lambda: self.cell("genes", "ncbigene_id", *self.used("ncbigene_id", 8)),
             lambda: self.cell("genes", "word", "W1", "W2"),
             lambda: self.cell("chemicals", "match", "Aaa", "Zzz", "ATP"),
             lambda: self.cell("chemicals", "chebi", "chebi:1", "chebi:2", ""),
