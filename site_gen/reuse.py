@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_gen import __version__
-from site_gen.jsonld import shown_on_figures
 from site_gen.index import ENTITY_SECTIONS, ITEMS_OF, Entity, Organism, Page, Site
+from site_gen.jsonld import shown_on_figures
 from site_gen.write import replace_file
 
 log = logging.getLogger(__name__)
