@@ -56,6 +56,18 @@ def _preview_share(work, index: int, jobs: int) -> int:
     return 0
 
 
+def _mentioning_changed_refs(site, before: dict[str, dict]) -> set[str]:
+    """The figures whose pages show an entity (by its JSON-LD reference) that an edit changed: `before`
+    holds the touched entities as they were (see `index.update_site`)."""
+    figids: set[str] = set()
+    for kind, entities in before.items():
+        for key, old in entities.items():
+            new = site.entity_tables[kind].get(key)
+            if old is not None and new is not None and shown_on_figures(old) != shown_on_figures(new):
+                figids.update(new.figids)
+    return figids
+
+
 class _NeedsFullBuild(Exception):
     """An edit the incremental path does not handle (a figid moving between files, say)."""
 
@@ -439,13 +451,7 @@ class Preview:
         if sources:
             changed_figids, touched, before = self._reparse(sources)
             notes.append(f"{len(sources)} source file(s)")
-            shown = set(changed_figids)  # and the pages of figures that mention an entity whose reference changed
-            for kind, entities in before.items():
-                for key, old_entity in entities.items():
-                    new_entity = site.entity_tables[kind].get(key)
-                    if old_entity is not None and new_entity is not None \
-                            and shown_on_figures(old_entity) != shown_on_figures(new_entity):
-                        shown.update(new_entity.figids)
+            shown = changed_figids | _mentioning_changed_refs(site, before)
             keys = [("figure", f) for f in shown] + [(kind, k) for kind, ks in touched.items() for k in ks]
             for key in keys:
                 old = {p.out_path for p in groups_before.get(key, ())}

@@ -16,6 +16,11 @@ CASES = Path(__file__).resolve().parent / "cases"
 EPOCH = "1700000000"  # 2023-11-14
 
 
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below a folder: relative path → bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 def make_settings(source: Path, output: Path, **overrides) -> Settings:
     """Settings for a test build. The Pagefind index is left out unless a test asks for it
     (search_index="pagefind"): it is checked by the search and browser tests."""

@@ -12,11 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import write_corpus
-from tests.conftest import EPOCH, REPO
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+from tests.conftest import EPOCH, REPO, snapshot
 
 
 def build_cmd(source: Path, output: Path) -> list[str]:

@@ -18,15 +18,11 @@ import pytest
 from bench.corpus import write_corpus
 from site_gen.build import build
 from site_gen.serve import Preview
-from tests.conftest import REPO, make_settings, run_build
+from tests.conftest import REPO, make_settings, run_build, snapshot
 
 FIGURES = 24
 PAGE_SIZE = 4  # every list paginated: an edit moves entries across pages
 STEPS = 10
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 class Editor:

@@ -11,14 +11,10 @@ from site_gen import serve
 from site_gen.build import build
 from site_gen.index import out_path_for
 from site_gen.serve import Preview
-from tests.conftest import EPOCH, REPO, copy_full_source, make_settings, minimal_record, write_files
+from tests.conftest import EPOCH, REPO, copy_full_source, make_settings, minimal_record, snapshot, write_files
 
 
 PAGE_SIZE = 7  # small pages, so that every list is paginated and an edit shifts later pages
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 @pytest.fixture

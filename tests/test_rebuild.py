@@ -9,16 +9,12 @@ import pytest
 
 from bench.corpus import write_corpus
 from site_gen.cache import cache_folder, prefetch
-from site_gen.write import SiteWriter
 from site_gen.index import out_path_for
-from tests.conftest import SEEDS, minimal_record, run_build, write_files
+from site_gen.write import SiteWriter
+from tests.conftest import SEEDS, minimal_record, run_build, snapshot, write_files
 
 FIGURES = 120
 PAGE_SIZE = 20
-
-
-def snapshot(folder) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 def _append_row(table, **cells) -> None:

@@ -15,7 +15,7 @@ from bench.corpus import write_corpus
 from site_gen.errors import SiteError
 from site_gen.index import slugify_organism
 from site_gen.parallel import run_shares
-from tests.conftest import EPOCH, run_build
+from tests.conftest import EPOCH, run_build, snapshot
 from tests.sitecheck import site_file
 
 FIGURES = 300
@@ -30,10 +30,6 @@ def corpus(tmp_path_factory):
         mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
         result = run_build(root / "src", root / "one", jobs=1, page_size=PAGE_SIZE)
     return root, result
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 def independent_mentions(source: Path) -> dict[str, dict[str, set[str]]]:
