@@ -22,9 +22,8 @@ from site_gen.model import Figure, build_organism_infos, release_pools
 from site_gen.parallel import default_jobs, run_shares
 from site_gen.progress import Counts, bar
 from site_gen.reuse import Fresh, fresh_outputs, global_key, load_shape, save_shape, shape_of
-from site_gen.render import (Renderer, catalogue_jsonl_lines, figure_downloads, make_environment,
-                             render_figure_data, render_redirects_file, render_robots, search_index_chunks,
-                             render_gmt, render_sitemaps)
+from site_gen.render import (Renderer, figure_downloads, gmt_line, make_environment, per_figure_files,
+                             render_figure_data, render_redirects_file, render_robots, render_sitemaps)
 from site_gen.search import render_name_index, run_pagefind
 from site_gen.settings import Settings
 from site_gen.system import libc_function
@@ -324,25 +323,34 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
         # In this process, one after the other, not beside a forked worker: these files walk the whole
         # model, and while two processes share memory, each page of it that either touches is copied
         # (at 100,000 figures this stage's peak was 4.0 GB with a worker, 1.9 GB without).
+        write_per_figure_files(site, writer, fresh)
         for make in CATALOGUE_FILES:
             for out_path, text in make(site).items():
-                writer.claim(out_path)
-                if isinstance(text, str):
-                    writer.put(out_path, text)
-                else:
-                    writer.put_stream(out_path, text)
+                writer.write(out_path, text)
         writer.write("_redirects", render_redirects_file(site, renderer.base_path))
         for _name, (src, url) in assets.items():
             writer.write(url.lstrip("/"), src.read_bytes())
     return sum(rendered for _, _, rendered in shares)
 
 
-# The catalogue-wide files: a mapping of output path → text, or chunks of text to stream to disk.
+def write_per_figure_files(site: Site, writer: SiteWriter, fresh: Fresh | None) -> None:
+    """The catalogue-wide files made of a segment per figure; into `writer.layouts`, where each
+    segment lies. A rebuild copies the segments of unchanged figures from the last build's files."""
+    gmt_lines: dict = {}  # a figure names two or three organisms: its gene set line is made once
+    for file in per_figure_files(site):
+        writer.claim(file.out_path)
+        old = writer.previous_layout(file.out_path, fresh.layouts.get(file.out_path)) if fresh is not None else None
+        parts = file.segments(site, gmt_lines if file.segment is gmt_line else None)
+        if old is not None:
+            kept = {name for name in old.spans if name not in fresh.figures}
+            parts = ((figid, None) if figid in kept else (figid, file.segment(site, site.figures[figid]))
+                     for figid in file.figids)
+        writer.layouts[file.out_path] = writer.put_segments(file.out_path, file.head, file.sep, file.tail, parts, old)
+
+
+# The other catalogue-wide files: output path → text.
 CATALOGUE_FILES = (
     render_name_index,
-    lambda site: {"downloads/pfocr-figures.jsonl": catalogue_jsonl_lines(site)},  # 660 MB at 100k
-    lambda site: {"search.json": search_index_chunks(site)},
-    render_gmt,
     lambda site: render_sitemaps(site) | {"robots.txt": render_robots(site)},
 )
 
@@ -418,6 +426,7 @@ def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force
         raise
     _save_state(output, fingerprint, problems)
     shape.output = _output_identity(output)
+    shape.layouts = writer.layouts
     save_shape(cache, shape)
     result.written, result.unchanged = writer.written, writer.unchanged
     timings["total"] = time.perf_counter() - start

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 from collections import namedtuple
+from collections.abc import Callable, Iterable
 import io
 import orjson
 import logging
@@ -10,6 +11,7 @@ import os
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
@@ -513,20 +515,6 @@ def render_figure_data(site: Site, fig: Figure) -> dict[str, str]:
     return out
 
 
-def _per_figure(site: Site, make, memo: dict | None):
-    """make(site, fig) for every figure, newest first, one at a time; `memo` (the preview's) keeps the
-    texts of figures that did not change."""
-    if memo is None:
-        for fig in site.figures.values():
-            yield make(site, fig)
-        return
-    for figid, fig in site.figures.items():
-        cached = memo.get(figid)
-        if cached is None or cached[0] is not fig:
-            cached = memo[figid] = (fig, make(site, fig))
-        yield cached[1]
-
-
 def catalogue_line(site: Site, fig: Figure) -> str:
     return orjson.dumps(figure_record(site, fig)).decode() + "\n"
 
@@ -545,38 +533,51 @@ def search_entry(site: Site, fig: Figure) -> str:
     return orjson.dumps(entry).decode().replace("<", "\\u003c")
 
 
-def catalogue_jsonl_lines(site: Site, memo: dict | None = None):
-    """The catalogue download, a line per figure (a build streams it to disk: 660 MB at 100,000 figures)."""
-    return _per_figure(site, catalogue_line, memo)
+def gmt_line(site: Site, fig: Figure) -> str:
+    """A figure's gene set: figure ID, figure URL, NCBI Gene IDs; "" for a figure without genes."""
+    ids = sorted({m.entrez for m in fig.genes if m.entrez}, key=int)
+    return "\t".join([fig.figid, site.settings.base_url + figure_url(fig.figid), *ids]) + "\n" if ids else ""
 
 
-def search_index_chunks(site: Site, memo: dict | None = None):
-    """The data the search page loads, an entry per figure: a JSON list, in chunks."""
-    yield "["
-    for n, entry in enumerate(_per_figure(site, search_entry, memo)):
-        yield ("," if n else "") + entry
-    yield "]\n"
+class PerFigureFile(NamedTuple):
+    """A catalogue-wide file made of a segment per figure, and of nothing else: `head`, then the
+    segments of `figids` (in that order) joined by `sep`, then `tail`. A segment depends only on its
+    figure and the settings, so a rebuild copies the unchanged ones from the last build's file."""
+
+    out_path: str
+    figids: Iterable[str]
+    segment: Callable[[Site, Figure], str]
+    head: str = ""
+    sep: str = ""
+    tail: str = ""
+
+    def segments(self, site: Site, memo: dict | None = None):
+        """(figid, segment) in order; `memo` (figid → (Figure, segment)) keeps those of unchanged figures."""
+        make, figures = self.segment, site.figures
+        if memo is None:
+            for figid in self.figids:
+                yield figid, make(site, figures[figid])
+            return
+        for figid in self.figids:
+            fig = figures[figid]
+            cached = memo.get(figid)
+            if cached is None or cached[0] is not fig:
+                cached = memo[figid] = (fig, make(site, fig))
+            yield figid, cached[1]
+
+    def text(self, site: Site, memo: dict | None = None) -> str:
+        return self.head + self.sep.join(text for _figid, text in self.segments(site, memo)) + self.tail
 
 
-def render_gmt(site: Site) -> dict[str, str]:
-    """Gene sets for enrichment tools (clusterProfiler, Enrichr): a GMT file per organism.
-
-    One line per figure that names the organism and has genes: figure ID, figure URL, NCBI Gene IDs.
-    """
-    out = {}
-    line_of: dict[str, str] = {}  # figid → its line ("" without genes): a figure names two or three organisms
-    for organism in site.organisms.values():
-        lines = []
-        for figid in organism.figids:
-            line = line_of.get(figid)
-            if line is None:
-                ids = sorted({m.entrez for m in site.figures[figid].genes if m.entrez}, key=int)
-                line = line_of[figid] = "\t".join([figid, site.settings.base_url + figure_url(figid), *ids]) if ids else ""
-            if line:
-                lines.append(line)
-        if lines:
-            out[gmt_url(organism.key).lstrip("/")] = "\n".join(lines) + "\n"
-    return out
+def per_figure_files(site: Site) -> list[PerFigureFile]:
+    """The catalogue download (a line per figure: 660 MB at 100,000 figures), the data the search
+    page loads (a JSON list), and the gene sets for enrichment tools (clusterProfiler, Enrichr): a GMT
+    file per organism whose figures name genes, a line per such figure."""
+    files = [PerFigureFile("downloads/pfocr-figures.jsonl", site.figures, catalogue_line),
+             PerFigureFile("search.json", site.figures, search_entry, "[", ",", "]\n")]
+    files += [PerFigureFile(gmt_url(organism.key).lstrip("/"), organism.figids, gmt_line)
+              for organism in site.organisms.values() if has_gene_set(site, organism)]
+    return files
 
 
 def has_gene_set(site: Site, organism: Entity) -> bool:

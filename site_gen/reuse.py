@@ -16,7 +16,9 @@ Otherwise only these pages are:
 - the home, search, downloads and 404 pages, and the redirect stubs that are new.
 
 Every other page is hard-linked from the last build's output, which the rebuild checks is the one the
-shape was saved with. Anything missing there is rendered.
+shape was saved with. Anything missing there is rendered. The catalogue-wide files made of a segment
+per figure (the download, the search data, the gene sets) keep the layout of their segments in the
+shape: a rebuild copies the segments of unchanged figures from the last build's files.
 """
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ class Shape:
     entity_lists: dict  # kind → keys in list order
     collections: dict  # group → {name: figids}
     redirects: frozenset  # (from URL, to URL)
+    layouts: dict = dataclasses.field(default_factory=dict)  # out path → Layout of each per-figure file
 
 
 def _tree_bytes(digest, folder: Path, pattern: str = "*") -> None:
@@ -121,6 +124,7 @@ class Fresh:
     figures: set  # figids whose page and data files change
     redirects: frozenset  # (from URL, to URL) of stubs to render
     shown: set  # figids whose page changes (`figures`, and those that mention an entity whose reference changed)
+    layouts: dict  # out path → Layout of each per-figure file of the last build
 
     def page(self, page: Page) -> bool:
         return page.out_path in self.pages
@@ -176,4 +180,4 @@ def fresh_outputs(old: Shape | None, new: Shape, site: Site) -> Fresh | None:
         was, now = old.collections.get(group, {}).get(name, ()), site.collections[group].get(name, ())
         if list_page_changed(site, was, now, page.number, changed):
             pages.add(page.out_path)
-    return Fresh(pages, changed, new.redirects - old.redirects, shown)
+    return Fresh(pages, changed, new.redirects - old.redirects, shown, old.layouts)

@@ -1,6 +1,7 @@
 """Local preview: build, serve the output as Netlify would, rebuild on change, reload the browser."""
 from __future__ import annotations
 
+import collections
 import contextlib
 import html
 import itertools
@@ -25,9 +26,8 @@ from site_gen.index import Page, out_path_for, update_site
 from site_gen.jsonld import shown_on_figures
 from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, leads_outside, load_record
 from site_gen.model import Figure
-from site_gen.render import (Renderer, catalogue_jsonl_lines, figure_downloads, make_environment,
-                             render_figure_data, render_gmt, render_redirects_file, render_sitemaps,
-                             search_index_chunks)
+from site_gen.render import (Renderer, figure_downloads, make_environment, per_figure_files, render_figure_data,
+                             render_redirects_file, render_sitemaps)
 from site_gen.search import NAMES_FOLDER, PAGEFIND_FOLDER, render_name_index, run_pagefind
 from site_gen.settings import Settings
 
@@ -187,7 +187,7 @@ class Preview:
         self.site = None
         self.rules: dict[str, tuple[str, int]] = {}
         self.lock = threading.Lock()
-        self.memo: dict = {"catalogue": {}, "search": {}}
+        self.memo: dict = collections.defaultdict(dict)  # segment function → {figid: (Figure, segment)}
         self.state: dict = {}
         self.pending_data = False
         self.pending_index = False  # the Pagefind index is to be made again (outside the lock)
@@ -229,11 +229,11 @@ class Preview:
                 self.file_problems.setdefault(problem.src_path, []).append(problem)
         self.error = None
         self._setup_renderer()
-        self.memo = {"catalogue": {}, "search": {}}
+        self.memo = collections.defaultdict(dict)
         self.pending_data = self.pending_index = False
-        for _text in itertools.chain(catalogue_jsonl_lines(self.site, self.memo["catalogue"]),
-                                     search_index_chunks(self.site, self.memo["search"])):
-            pass  # so that an edit re-renders only its line and entry
+        for file in per_figure_files(self.site):
+            for _segment in file.segments(self.site, self.memo[file.segment]):
+                pass  # so that an edit re-renders only its line and entry
         for figid in self.site.figures:  # and only its entry in the lists that show it
             self.renderer.figure_item(figid)
         self.rules = read_redirect_rules(self.output)
@@ -316,12 +316,13 @@ class Preview:
         start = time.perf_counter()
         files = {}
         if self.pending_data:
-            files["downloads/pfocr-figures.jsonl"] = "".join(catalogue_jsonl_lines(self.site, self.memo["catalogue"]))
-            files["search.json"] = "".join(search_index_chunks(self.site, self.memo["search"]))
+            gmt = {}
+            for file in per_figure_files(self.site):
+                text = file.text(self.site, self.memo[file.segment])
+                (gmt if file.out_path.startswith("downloads/gmt/") else files)[file.out_path] = text
+            files.update(gmt)
             names = render_name_index(self.site)
             files.update(names)
-            gmt = render_gmt(self.site)
-            files.update(gmt)
             # the sitemaps list every page in the order of its list, which an edit may change (a new year
             # or name moves a figure or an entity) as much as the set of pages
             sitemaps = render_sitemaps(self.site)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import logging
 import os
 import shutil
 import stat
 from pathlib import Path
+from typing import NamedTuple
 
 from site_gen.errors import SiteError
 from site_gen.system import libc_function
@@ -57,6 +59,87 @@ def replace_file(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+class Layout(NamedTuple):
+    """Where each segment of a file made of segments lies in it: name → (offset, length) in bytes."""
+
+    size: int
+    spans: dict
+
+
+def _spanned(head: str, sep: str, tail: str, parts, spans: dict):
+    """The bytes of `head`, `parts` (name, text) joined by `sep`, and `tail`, noting each part's span."""
+    data, lead = head.encode(), sep.encode()
+    yield data
+    pos = len(data)
+    for n, (name, text) in enumerate(parts):
+        data = text.encode("utf-8")
+        if n and lead:
+            spans[name] = (pos + len(lead), len(data))
+            data = lead + data
+        else:
+            spans[name] = (pos, len(data))
+        yield data
+        pos += len(data)
+    yield tail.encode()
+
+
+class _Output:
+    """A file written through its descriptor, with small writes gathered and runs of another file's
+    bytes copied by the kernel (copy_file_range, or read and write where the system lacks it)."""
+
+    def __init__(self, path: str, old_path: str):
+        self.path, self.old_path = path, old_path
+        self.buffer = bytearray()
+
+    def __enter__(self):
+        self.old = os.open(self.old_path, os.O_RDONLY)
+        try:
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        except BaseException:
+            os.close(self.old)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if exc[0] is None:
+                self.flush()
+        finally:
+            os.close(self.fd)
+            os.close(self.old)
+
+    def write(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) >= 1 << 20:
+            self.flush()
+
+    def flush(self) -> None:
+        done = 0
+        with memoryview(self.buffer) as view:
+            while done < len(view):
+                done += os.write(self.fd, view[done:])
+        self.buffer.clear()
+
+    def copy(self, start: int, end: int) -> tuple[int, int]:
+        """Append the old file's bytes [start, end); the run copied."""
+        self.flush()
+        offset = start
+        while offset < end:
+            try:
+                done = os.copy_file_range(self.old, self.fd, end - offset, offset)
+            except OSError as exc:
+                if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
+                    raise
+                done = os.write(self.fd, os.pread(self.old, min(end - offset, 1 << 24), offset))
+            if done == 0:
+                raise SiteError(f"{self.old_path} changed during the build: it ends before byte {end}")
+            offset += done
+        return start, end
+
+    def old_bytes(self, start: int, length: int) -> bytes:
+        return os.pread(self.old, length, start)
+
+
 class SiteWriter:
     def __init__(self, output: Path):
         self.output = output.resolve()
@@ -70,6 +153,7 @@ class SiteWriter:
         self.written = 0
         self.unchanged = 0
         self.paths: set[str] = set()
+        self.layouts: dict[str, Layout] = {}  # out path → layout of each file written by put_segments
         self._made: set[str] = set()
         self._staging = str(self.staging)
         self._previous = str(self.previous) if self.previous is not None else None
@@ -119,10 +203,11 @@ class SiteWriter:
             f.write(data)
         self.written += 1
 
-    def put_stream(self, out_path: str, chunks) -> None:
+    def put_stream(self, out_path: str, chunks) -> int:
         """`put` for a file too big to hold whole (the catalogue download at 100,000 figures is 660 MB):
-        its text comes in chunks, written as they come and compared with the previous file's bytes on
-        the way, so that an unchanged file is still linked from the previous site."""
+        its text (or bytes) comes in chunks, written as they come and compared with the previous file's bytes on
+        the way, so that an unchanged file is still linked from the previous site. Returns its size."""
+        size = 0
         target = self._target(out_path)
         old_path = os.path.join(self._previous, out_path) if self._previous is not None else None
         with contextlib.ExitStack() as files:
@@ -135,16 +220,82 @@ class SiteWriter:
             same = old is not None
             with open(target, "wb") as f:
                 for chunk in chunks:
-                    data = chunk.encode("utf-8")
+                    data = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
                     f.write(data)
+                    size += len(data)
                     same = same and old.read(len(data)) == data
             same = same and old.read(1) == b""
+        self._settle(target, old_path, same)
+        return size
+
+    def _settle(self, target: str, old_path: str | None, same: bool) -> None:
+        """Count a file just written; one whose bytes are the previous site's is linked from it instead."""
         if same:
             os.unlink(target)
             os.link(old_path, target)
             self.unchanged += 1
         else:
             self.written += 1
+
+    def previous_layout(self, out_path: str, layout: Layout | None) -> Layout | None:
+        """`layout` (of the last build's file at `out_path`) if that file is still there with its size."""
+        if layout is None or self._previous is None:
+            return None
+        try:
+            st = os.lstat(os.path.join(self._previous, out_path))
+        except OSError:
+            return None
+        return layout if stat.S_ISREG(st.st_mode) and st.st_size == layout.size else None
+
+    def put_segments(self, out_path: str, head: str, sep: str, tail: str, parts, old: Layout | None = None) -> Layout:
+        """Write a claimed file made of `head`, segments joined by `sep`, and `tail`, from `parts`:
+        (name, text), or (name, None) for the segment of that name in the last build's file, which
+        `old` describes (see `previous_layout`). Those are copied from it by the kernel, a run of
+        adjacent ones at a time. A file made only of the last one's segments, in their order, is linked
+        from it. Returns the new file's layout."""
+        if old is None:
+            spans: dict[str, tuple[int, int]] = {}
+            size = self.put_stream(out_path, _spanned(head, sep, tail, parts, spans))
+            return Layout(size, spans)
+        target = self._target(out_path)
+        old_path = os.path.join(self._previous, out_path)
+        head_b, sep_b, tail_b = head.encode(), sep.encode(), tail.encode()
+        spans = {}
+        pos = len(head_b)  # in the new file
+        run: list[int] | None = None  # [start, end) of old bytes to copy next
+        runs: list[tuple[int, int]] = []  # every run copied
+        fresh = False  # any segment not from the old file?
+        with _Output(target, old_path) as out:
+            out.write(head_b)
+            for n, (name, text) in enumerate(parts):
+                lead = sep_b if n else b""
+                if text is None:
+                    start, length = old.spans[name]
+                    spans[name] = (pos + len(lead), length)
+                    if run is not None and start == run[1] + len(lead):  # the separator between them comes along
+                        run[1] = start + length
+                    else:
+                        if run is not None:
+                            runs.append(out.copy(*run))
+                        out.write(lead)
+                        run = [start, start + length]
+                else:
+                    data = text.encode("utf-8")
+                    spans[name] = (pos + len(lead), len(data))
+                    if run is not None:
+                        runs.append(out.copy(*run))
+                        run = None
+                    out.write(lead + data)
+                    fresh = True
+                pos += len(lead) + spans[name][1]
+            if run is not None:
+                runs.append(out.copy(*run))
+            out.write(tail_b)
+            same = (not fresh and pos + len(tail_b) == old.size
+                    and [r for r in runs if r[0] != r[1]] in ([(len(head_b), old.size - len(tail_b))], [])
+                    and out.old_bytes(0, len(head_b)) == head_b and out.old_bytes(pos, len(tail_b)) == tail_b)
+        self._settle(target, old_path, same)
+        return Layout(pos + len(tail_b), spans)
 
     def reuse(self, *out_paths: str) -> bool:
         """Hard-link claimed paths from the previous site as they are, all or none; False if one is missing."""

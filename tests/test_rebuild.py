@@ -2,6 +2,7 @@
 rendered again, yet every rebuild gives the same bytes as a cold build of the same input."""
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 
@@ -153,9 +154,15 @@ def test_a_rebuild_renders_only_what_an_edit_touches_and_matches_a_cold_build(ge
     shutil.copytree(generated / "src", src)
     first = run_build(src, tmp_path / "site", jobs=2, page_size=PAGE_SIZE)
     edit(src)
+    spliced = []
+    put_segments = SiteWriter.put_segments
+    monkeypatch.setattr(SiteWriter, "put_segments", lambda self, out_path, *args: (
+        spliced.append(out_path) if args[-1] is not None else None, put_segments(self, out_path, *args))[1])
     again = run_build(src, tmp_path / "site", jobs=2, page_size=PAGE_SIZE)
     assert again.parsed <= 1
     assert 0 < again.rendered < first.rendered / 4, (again.rendered, first.rendered)
+    # the catalogue-wide files made of a segment per figure copied the unchanged ones from the last build
+    assert {"downloads/pfocr-figures.jsonl", "search.json", "downloads/gmt/homo_sapiens.gmt"} <= set(spliced)
     run_build(src, tmp_path / "cold", jobs=1, page_size=PAGE_SIZE)
     assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold")
 
@@ -215,6 +222,68 @@ def test_a_streamed_file_is_linked_from_the_previous_site_only_when_its_bytes_ar
     assert path.read_text() == "".join(new)
     assert (path.stat().st_ino == old_inode) == linked
     assert (second.unchanged, second.written) == ((1, 0) if linked else (0, 1))
+
+
+OLD_SEGMENTS = {"a": "A", "b": "BB", "c": "CCC", "d": "DDDD"}
+
+
+@pytest.mark.parametrize("new, linked", [
+    ({"a": None, "b": None, "c": None, "d": None}, True),  # every segment copied, in its place
+    ({"a": None, "b": "B2", "c": None, "d": None}, False),  # one changed in the middle
+    ({"d": None, "a": None, "b": None, "c": None}, False),  # another order
+    ({"a": None, "b": None, "d": None}, False),  # one gone
+    ({"b": None, "c": None, "d": None}, False),  # the first gone: no separator before the new first
+    ({"a": None, "b": None, "c": None, "d": None, "e": "EEEEE"}, False),  # one added
+    ({"x": "X", "a": None, "b": None, "c": None, "d": None}, False),
+    ({}, False),
+])
+@pytest.mark.parametrize("copy_file_range", [True, False])
+def test_a_file_of_segments_copies_the_unchanged_ones_from_the_previous_site(tmp_path, monkeypatch, new, linked,
+                                                                            copy_file_range):
+    if not copy_file_range:  # a system without it: read and write
+        def refuse(*args, **kwargs):
+            raise OSError(errno.ENOSYS, "copy_file_range")
+        monkeypatch.setattr(os, "copy_file_range", refuse)
+    first = SiteWriter(tmp_path / "out")
+    first.claim("search.json")
+    layout = first.put_segments("search.json", "[", ",", "]\n", iter(OLD_SEGMENTS.items()))
+    first.commit()
+    path = tmp_path / "out/search.json"
+    data = path.read_bytes()
+    assert data == b"[A,BB,CCC,DDDD]\n" and layout.size == len(data)
+    assert {name: data[start:start + length] for name, (start, length) in layout.spans.items()} == \
+        {name: text.encode() for name, text in OLD_SEGMENTS.items()}
+    old_inode = path.stat().st_ino
+
+    second = SiteWriter(tmp_path / "out")
+    second.claim("search.json")
+    old = second.previous_layout("search.json", layout)
+    assert old == layout
+    made = second.put_segments("search.json", "[", ",", "]\n", iter(new.items()), old)
+    second.commit()
+    texts = {name: OLD_SEGMENTS[name] if text is None else text for name, text in new.items()}
+    data = path.read_bytes()
+    assert data == ("[" + ",".join(texts.values()) + "]\n").encode()
+    assert made.size == len(data)
+    assert {name: data[start:start + length] for name, (start, length) in made.spans.items()} == \
+        {name: text.encode() for name, text in texts.items()}
+    assert (path.stat().st_ino == old_inode) == linked
+    assert (second.unchanged, second.written) == ((1, 0) if linked else (0, 1))
+
+
+def test_a_file_of_segments_changed_since_the_last_build_is_not_copied_from(tmp_path):
+    first = SiteWriter(tmp_path / "out")
+    first.claim("all.jsonl")
+    layout = first.put_segments("all.jsonl", "", "", "", iter([("a", "1\n"), ("b", "2\n")]))
+    first.commit()
+    second = SiteWriter(tmp_path / "out")
+    assert second.previous_layout("all.jsonl", layout) == layout
+    assert second.previous_layout("all.jsonl", None) is None
+    (tmp_path / "out/all.jsonl").write_text("1\n2\n3\n")  # not the file the layout describes
+    assert second.previous_layout("all.jsonl", layout) is None
+    (tmp_path / "out/all.jsonl").unlink()
+    assert second.previous_layout("all.jsonl", layout) is None
+    second.abort()
 
 
 def test_an_edit_that_changes_what_other_figures_show_of_an_entity_renders_their_pages(tmp_path, monkeypatch):
