@@ -301,11 +301,16 @@ class SiteWriter:
         """Hard-link claimed paths from the previous site as they are, all or none; False if one is missing."""
         if self._previous is None:
             return False
-        olds = [os.path.join(self._previous, out_path) for out_path in out_paths]
-        if not all(os.path.isfile(old) for old in olds):
+        linked = []
+        try:
+            for out_path in out_paths:  # no stat first: the link fails on what is not a file
+                target = self._target(out_path)
+                os.link(os.path.join(self._previous, out_path), target)
+                linked.append(target)
+        except OSError:  # missing (or a folder): the caller renders them all
+            for target in linked:
+                os.unlink(target)
             return False
-        for out_path, old in zip(out_paths, olds):
-            os.link(old, self._target(out_path))
         self.unchanged += len(out_paths)
         return True
 

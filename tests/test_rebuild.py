@@ -224,6 +224,24 @@ def test_a_streamed_file_is_linked_from_the_previous_site_only_when_its_bytes_ar
     assert (second.unchanged, second.written) == ((1, 0) if linked else (0, 1))
 
 
+def test_linking_from_the_previous_site_is_all_or_nothing(tmp_path):
+    first = SiteWriter(tmp_path / "out")
+    for out_path in ("data/a.json", "data/a-genes.tsv", "data/b.json"):
+        first.write(out_path, out_path)
+    (first.staging / "data" / "b-genes.tsv").mkdir()  # not a file
+    first.commit()
+    second = SiteWriter(tmp_path / "out")
+    for out_path in ("data/a.json", "data/a-genes.tsv", "data/b.json", "data/b-genes.tsv", "data/c.json"):
+        second.claim(out_path)
+    assert second.reuse("data/a.json", "data/a-genes.tsv")
+    assert not second.reuse("data/b.json", "data/c.json")  # c is missing: b is not left linked
+    assert not second.reuse("data/b.json", "data/b-genes.tsv")
+    assert sorted(p.name for p in (second.staging / "data").iterdir()) == ["a-genes.tsv", "a.json"]
+    assert (second.staging / "data" / "a.json").stat().st_ino == (tmp_path / "out" / "data" / "a.json").stat().st_ino
+    assert second.unchanged == 2
+    second.abort()
+
+
 OLD_SEGMENTS = {"a": "A", "b": "BB", "c": "CCC", "d": "DDDD"}
 
 
