@@ -25,12 +25,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import operator
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from site_gen import __version__
-from site_gen.index import ENTITY_SECTIONS, ITEMS_OF, Entity, Organism, Page, Site
+from site_gen.index import ENTITY_SECTIONS, ITEMS_OF, Chemical, Disease, Entity, Gene, Organism, Page, Site
 from site_gen.jsonld import shown_on_figures
 from site_gen.write import replace_file
 
@@ -71,8 +74,15 @@ def global_key(site: Site, templates: Path, static: Path, organism_files: list[P
     return digest.hexdigest()
 
 
+# The fields of the entities made only of text, tuples of text and None, read in one call.
+_PLAIN_FIELDS = {cls: operator.attrgetter(*(f.name for f in dataclasses.fields(cls))) for cls in (Gene, Chemical, Disease)}
+
+
 def entity_digest(entity: Entity) -> bytes:
     """A digest of every field; a set is sorted first, as its order varies between processes."""
+    fields = _PLAIN_FIELDS.get(type(entity))
+    if fields is not None:  # as JSON: a tenth of the time of its repr, for 150,000 genes
+        return hashlib.blake2b(orjson.dumps(fields(entity)), digest_size=12).digest()
     if isinstance(entity, Organism) and entity.mined_only:
         entity = dataclasses.replace(entity, mined_only=tuple(sorted(entity.mined_only)))
     return hashlib.blake2b(repr(entity).encode(), digest_size=12).digest()
