@@ -233,7 +233,7 @@ class Preview:
         self.pending_data = self.pending_index = False
         for file in per_figure_files(self.site):
             for _segment in file.segments(self.site, self.memo[file.segment]):
-                pass  # so that an edit re-renders only its line and entry
+                pass  # so that an edit makes only its own lines and entries again
         for figid in self.site.figures:  # and only its entry in the lists that show it
             self.renderer.figure_item(figid)
         self.rules = read_redirect_rules(self.output)
