@@ -205,8 +205,9 @@ class SiteWriter:
 
     def put_stream(self, out_path: str, chunks) -> int:
         """`put` for a file too big to hold whole (the catalogue download at 100,000 figures is 660 MB):
-        its text (or bytes) comes in chunks, written as they come and compared with the previous file's bytes on
-        the way, so that an unchanged file is still linked from the previous site. Returns its size."""
+        its text (or bytes) comes in chunks, written as they come and compared with the previous file's
+        bytes on the way, so that an unchanged file is still linked from the previous site. Returns its
+        size."""
         size = 0
         target = self._target(out_path)
         old_path = os.path.join(self._previous, out_path) if self._previous is not None else None
@@ -264,7 +265,7 @@ class SiteWriter:
         pos = len(head_b)  # in the new file
         run: list[int] | None = None  # [start, end) of old bytes to copy next
         runs: list[tuple[int, int]] = []  # every run copied
-        fresh = False  # any segment not from the old file?
+        remade = False  # any segment not from the old file?
         with _Output(target, old_path) as out:
             out.write(head_b)
             for n, (name, text) in enumerate(parts):
@@ -286,12 +287,12 @@ class SiteWriter:
                         runs.append(out.copy(*run))
                         run = None
                     out.write(lead + data)
-                    fresh = True
+                    remade = True
                 pos += len(lead) + spans[name][1]
             if run is not None:
                 runs.append(out.copy(*run))
             out.write(tail_b)
-            same = (not fresh and pos + len(tail_b) == old.size
+            same = (not remade and pos + len(tail_b) == old.size
                     and [r for r in runs if r[0] != r[1]] in ([(len(head_b), old.size - len(tail_b))], [])
                     and out.old_bytes(0, len(head_b)) == head_b and out.old_bytes(pos, len(tail_b)) == tail_b)
         self._settle(target, old_path, same)
