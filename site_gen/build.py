@@ -340,11 +340,11 @@ def write_per_figure_files(site: Site, writer: SiteWriter, fresh: Fresh | None) 
     for file in per_figure_files(site):
         writer.claim(file.out_path)
         old = writer.previous_layout(file.out_path, fresh.layouts.get(file.out_path)) if fresh is not None else None
-        parts = file.segments(site, gmt_lines if file.segment is gmt_line else None)
-        if old is not None:
-            kept = {name for name in old.spans if name not in fresh.figures}
-            parts = ((figid, None) if figid in kept else (figid, file.segment(site, site.figures[figid]))
-                     for figid in file.figids)
+        if old is None:
+            parts = file.segments(site, gmt_lines if file.segment is gmt_line else None)
+        else:  # None: the figure's segment as the last build's file holds it
+            parts = ((figid, None) if figid in old.spans and figid not in fresh.figures
+                     else (figid, file.segment(site, site.figures[figid])) for figid in file.figids)
         writer.layouts[file.out_path] = writer.put_segments(file.out_path, file.head, file.sep, file.tail, parts, old)
 
 

@@ -316,21 +316,15 @@ class Preview:
         start = time.perf_counter()
         files = {}
         if self.pending_data:
-            gmt = {}
             for file in per_figure_files(self.site):
-                text = file.text(self.site, self.memo[file.segment])
-                (gmt if file.out_path.startswith("downloads/gmt/") else files)[file.out_path] = text
-            files.update(gmt)
-            names = render_name_index(self.site)
-            files.update(names)
+                files[file.out_path] = file.text(self.site, self.memo[file.segment])
+            files.update(render_name_index(self.site))
             # the sitemaps list every page in the order of its list, which an edit may change (a new year
             # or name moves a figure or an entity) as much as the set of pages
-            sitemaps = render_sitemaps(self.site)
-            files.update(sitemaps)
-            for folder, pattern, made in ((NAMES_FOLDER, "*/*.json", names), ("downloads/gmt", "*.gmt", gmt),
-                                          ("sitemaps", "*.xml", sitemaps)):
-                for old in (self.output / folder).glob(pattern):
-                    if old.relative_to(self.output).as_posix() not in made:
+            files.update(render_sitemaps(self.site))
+            for folder, pattern in ((NAMES_FOLDER, "*/*.json"), ("downloads/gmt", "*.gmt"), ("sitemaps", "*.xml")):
+                for old in (self.output / folder).glob(pattern):  # what this edit no longer makes
+                    if old.relative_to(self.output).as_posix() not in files:
                         old.unlink()
         for out_path, text in files.items():
             _replace(self.output, out_path, text)
