@@ -22,6 +22,11 @@ N_GENES = 150_000
 N_CHEMICALS = 11_000
 N_DISEASES = 1_200
 NEW_GENERATION_SHARE = 0.6
+# Most real genes tables mix organisms: beside human rows, a share of the newer records' gene rows
+# belong to another organism, whose NCBI Gene IDs are its own.
+OTHER_GENE_ORGANISMS = (("10090", "Mus musculus", "Rodents"), ("7227", "Drosophila melanogaster", "Invertebrates"),
+                        ("7955", "Danio rerio", "Vertebrates"), ("10116", "Rattus norvegicus", "Rodents"))
+MIXED_SHARE = 0.45
 
 WORDS = (
     "signaling pathway regulation activation inhibition receptor kinase cascade apoptosis autophagy "
@@ -158,7 +163,13 @@ def write_corpus(out: Path, figures: int, seed: int = 1) -> dict:
             if genes:
                 rows = ["organism_id\torganism_name\torganism_group\tword\tmatch\tncbigene_symbol\tncbigene_id"
                         "\tsource\tcount_direct\tcount_synonym\tcount_match"]
-                rows += [f"9606\tHomo sapiens\tPrimates\t{w}\t{s}\t{s}\t{e}\tncbigene_symbol\t1\t1\t1" for w, s, e in genes]
+                other = OTHER_GENE_ORGANISMS[n % len(OTHER_GENE_ORGANISMS)] if rng.random() < MIXED_SHARE else None
+                for i, (w, s, e) in enumerate(genes):
+                    taxon, name, group = ("9606", "Homo sapiens", "Primates")
+                    if other and i % 3 == 1:  # a third of the rows: the same word, the other organism's gene
+                        taxon, name, group = other
+                        s, e = s.capitalize(), str(int(taxon) * 1_000_000 + int(e))
+                    rows.append(f"{taxon}\t{name}\t{group}\t{w}\t{s}\t{s}\t{e}\tncbigene_symbol\t1\t1\t1")
                 Path(f"{data}-genes.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
             if chemicals:
                 rows = ["word\tmesh\tmatch\tname\tchebi"]

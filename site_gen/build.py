@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from site_gen import __version__
+from site_gen.api import render_api
 from site_gen.errors import Problem, SiteError, summarize_problems
 from site_gen.index import Site, build_site, out_path_for
 from site_gen.cache import BUCKETS, ParseCache, ParseStats, bucket_of, cache_folder
@@ -22,8 +23,9 @@ from site_gen.model import Figure, build_organism_infos, release_pools
 from site_gen.parallel import default_jobs, run_shares
 from site_gen.progress import Counts, bar
 from site_gen.reuse import Fresh, fresh_outputs, global_key, load_shape, save_shape, shape_of
-from site_gen.render import (Renderer, figure_downloads, gmt_line, make_environment, per_figure_files,
-                             render_figure_data, render_redirects_file, render_robots, render_sitemaps)
+from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, figure_downloads, make_environment,
+                             per_figure_files, render_figure_data, render_redirects_file, render_robots,
+                             render_sitemaps)
 from site_gen.search import render_name_index, run_pagefind
 from site_gen.settings import Settings
 from site_gen.system import libc_function
@@ -251,7 +253,8 @@ def render_items(site: Site):
     """What a build renders, in a fixed order: (what, thing), ("page", Page) | ("redirect", Redirect)
     | ("data", Figure). Made as it is walked: a list of them would sit in memory every worker copies."""
     for page in site.iter_pages():
-        yield "page", page
+        if page.kind not in LATE_PAGES:  # rendered after the files they describe (write_site)
+            yield "page", page
     for redirect in site.redirects:
         yield "redirect", redirect
     for fig in site.figures.values():
@@ -330,18 +333,26 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
         writer.write("_redirects", render_redirects_file(site, renderer.base_path))
         for _name, (src, url) in assets.items():
             writer.write(url.lstrip("/"), src.read_bytes())
+        renderer.downloads = describe_downloads(site, str(writer.staging))
+        current = ""
+        try:
+            for page in site.page_groups["fixed"]:
+                if page.kind in LATE_PAGES:
+                    current = page.url
+                    writer.put(page.out_path, renderer.render_page(page))
+        except Exception as exc:  # noqa: BLE001 - reported with the template's line, or raised as it was
+            raise renderer.failure(exc, current) from None
     return sum(rendered for _, _, rendered in shares)
 
 
 def write_per_figure_files(site: Site, writer: SiteWriter, fresh: Fresh | None) -> None:
     """The catalogue-wide files made of a segment per figure; into `writer.layouts`, where each
     segment lies. A rebuild copies the segments of unchanged figures from the last build's files."""
-    gmt_lines: dict = {}  # a figure names two or three organisms: its gene set line is made once
     for file in per_figure_files(site):
         writer.claim(file.out_path)
         old = writer.previous_layout(file.out_path, fresh.layouts.get(file.out_path)) if fresh is not None else None
         if old is None:
-            parts = file.segments(site, gmt_lines if file.segment is gmt_line else None)
+            parts = file.segments(site)
         else:  # None: the figure's segment as the last build's file holds it
             parts = ((figid, None) if figid in old.spans and figid not in fresh.figures
                      else (figid, file.segment(site, site.figures[figid])) for figid in file.figids)
@@ -351,6 +362,7 @@ def write_per_figure_files(site: Site, writer: SiteWriter, fresh: Fresh | None) 
 # The other catalogue-wide files: output path → text.
 CATALOGUE_FILES = (
     render_name_index,
+    render_api,
     lambda site: render_sitemaps(site) | {"robots.txt": render_robots(site)},
 )
 

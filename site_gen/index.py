@@ -90,7 +90,9 @@ class Entity:
 
 @dataclass(frozen=True, slots=True)
 class Gene(Entity):
-    pass
+    organism: str | None = None  # the organism the NCBI Gene ID belongs to (Latin name), if the records say
+    taxon: str | None = None  # its NCBI Taxonomy ID
+    group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,8 @@ class Site:
     organism_info: dict = field(default_factory=dict)  # slug → OrganismInfo from the organism files
     redirect_problems: list = field(default_factory=list)  # from the last plan_redirects
     top: dict = field(default_factory=dict)  # kind → the TOP entities in most figures, most first
+    gene_set_figids: dict = field(default_factory=dict)  # organism's slug → figids with a gene set of it
+    gene_set_names: dict = field(default_factory=dict)  # organism's slug → its Latin name
     collections: dict = field(default_factory=dict)  # "years" | "pathways" → {name: figids, newest first}
 
     @property
@@ -193,6 +197,28 @@ class Site:
                 yield from groups[(kind, key)]
         yield from groups["collections"]
 
+    def gene_set_figures(self) -> dict[str, tuple[str, ...]]:
+        """Organism's slug → the figures with a gene set of it, in catalogue order; A-Z by slug."""
+        rank = {figid: i for i, figid in enumerate(self.figures)}
+        return {slug: tuple(sorted(figids, key=rank.__getitem__))
+                for slug, figids in sorted(self.gene_set_figids.items())}
+
+    def note_gene_sets(self, fig: Figure, sign: int) -> None:
+        """Count a figure's gene sets in (+1) or out (-1)."""
+        for organism in gene_sets(fig):
+            slug = slugify_organism(organism)
+            if not slug:
+                continue
+            if sign > 0:
+                self.gene_set_figids.setdefault(slug, set()).add(fig.figid)
+                self.gene_set_names.setdefault(slug, organism)
+            else:
+                figids = self.gene_set_figids.get(slug, set())
+                figids.discard(fig.figid)
+                if not figids:
+                    self.gene_set_figids.pop(slug, None)
+                    self.gene_set_names.pop(slug, None)
+
     def figure_pages(self):
         return (self.page_groups[("figure", figid)][0] for figid in self.figures)
 
@@ -220,7 +246,25 @@ def _bump(counts: dict, item, sign: int) -> None:
 
 
 def gene_items(fig: Figure):
-    return {(m.entrez, m.symbol or m.match or m.word, m.word, None) for m in fig.genes if m.entrez}
+    return {(m.entrez, m.symbol or m.match or m.word, m.word, (m.organism, m.taxon, m.group))
+            for m in fig.genes if m.entrez}
+
+
+# A figure's gene set for an organism holds at least this many distinct genes of that organism (as
+# PFOCR's own gene set files do).
+MIN_GENE_SET = 3
+
+
+def gene_sets(fig: Figure) -> dict[str, tuple[str, ...]]:
+    """A figure's gene sets: organism (Latin name) → the distinct NCBI Gene IDs of that organism it
+    names, in numeric order; only organisms with at least MIN_GENE_SET of them. Genes whose organism
+    is not known belong to none."""
+    by_organism: dict[str, set] = {}
+    for m in fig.genes:
+        if m.entrez and m.organism:
+            by_organism.setdefault(m.organism, set()).add(m.entrez)
+    return {organism: tuple(sorted(ids, key=int)) for organism, ids in sorted(by_organism.items())
+            if len(ids) >= MIN_GENE_SET}
 
 
 def chemical_items(fig: Figure):
@@ -313,8 +357,10 @@ def _make_entity(kind: str, key: str, tally: Tally, rank: dict[str, int], infos:
     figids = tuple(sorted(tally.figids[key], key=rank.__getitem__))
     name = tally.best_name(key)
     words = tuple(sorted(tally.words[key]))
-    if kind == "gene":
-        return Gene("gene", key, name, f"/genes/{key}.html", figids, words)
+    if kind == "gene":  # an NCBI Gene ID belongs to one organism: the one most figures say, if they differ
+        organism, taxon, group = min(tally.extra[key].items(),
+                                     key=lambda kv: (-kv[1], tuple(v or "" for v in kv[0])))[0]
+        return Gene("gene", key, name, f"/genes/{key}.html", figids, words, organism, taxon, group)
     if kind == "chemical":
         return Chemical("chemical", key, name, f"/chemicals/{key}.html", figids, words,
                         chebi=tuple(sorted(c for c in tally.extra[key] if c)))
@@ -553,6 +599,8 @@ def build_site(settings: Settings, build_date: str, figures: list[Figure], infos
         add = tally.add
         for fig in by_id.values():
             add(fig)
+    for fig in by_id.values():
+        site.note_gene_sets(fig, +1)
     refresh_entities(site, {kind: set(tally.figids) for kind, tally in site.tallies.items()})
     plan_pages(site)
     site.redirects = plan_redirects(site, site.redirect_problems)
@@ -572,10 +620,12 @@ def update_site(site: Site, removed: list[Figure], added: list[Figure],
     figures = dict(site.figures)
     for fig in removed:
         if figures.pop(fig.figid, None) is not None:
+            site.note_gene_sets(fig, -1)
             for kind, tally in site.tallies.items():
                 touched[kind] |= tally.apply(fig, -1)
     for fig in added:
         figures[fig.figid] = fig
+        site.note_gene_sets(fig, +1)
         for kind, tally in site.tallies.items():
             touched[kind] |= tally.apply(fig, +1)
     check_organism_names(added, problems)

@@ -153,7 +153,9 @@ def breadcrumb_jsonld(crumbs: list[tuple[str, str]], absolute) -> dict:
     }
 
 
-def home_jsonld(site: Site, absolute) -> list[dict]:
+def home_jsonld(site: Site, absolute, downloads=()) -> list[dict]:
+    """The site, its data catalogue, and the whole catalogue as a Dataset whose distribution is every
+    bulk download (`render.Download`), so that dataset search engines find them."""
     s = site.settings
     website = {
         "@context": CONTEXT,
@@ -177,4 +179,23 @@ def home_jsonld(site: Site, absolute) -> list[dict]:
         "dataset": [{"@type": "Dataset", "@id": absolute(figure_url(f)), "name": site.figures[f].title}
                     for f in list(site.figures)[:20]],
     }
-    return [website, catalog]
+    if not downloads:
+        return [website, catalog]
+    dataset = {
+        "@context": CONTEXT,
+        "@type": "Dataset",
+        "@id": absolute("/#dataset"),
+        "url": absolute("/downloads.html"),
+        "name": f"{s.title}: the whole catalogue",
+        "description": f"{s.description} Every figure with its genes, chemicals, diseases and organisms, as JSON "
+                       "Lines, and gene sets per organism in GMT format.",
+        "license": s.license_url,
+        "creator": {"@type": "Organization", "name": s.publisher},
+        "includedInDataCatalog": _catalog_ref(site, absolute),
+        "isAccessibleForFree": True,
+        "dateModified": site.build_date,
+        "distribution": [{"@type": "DataDownload", "name": d.name, "description": d.about,
+                          "contentUrl": absolute(d.url), "encodingFormat": d.format, "contentSize": f"{d.size} B"}
+                         for d in downloads],
+    }
+    return [website, catalog, dataset]

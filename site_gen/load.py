@@ -20,10 +20,11 @@ RECORD_SUFFIXES = (".md", ".txt")
 DATA_FOLDER = "_data"
 ORGANISM_FOLDER = "_organisms"
 MENTION_KINDS = ("genes", "chemicals", "diseases")
+# The columns a sidecar table needs, in each layout it may have (the first is the one asked for).
 TSV_COLUMNS = {
-    "genes": ("word", "match", "ncbigene_symbol", "ncbigene_id"),
-    "chemicals": ("word", "mesh"),
-    "diseases": ("word", "mesh"),
+    "genes": (("word", "match", "ncbigene_symbol", "ncbigene_id"),),
+    "chemicals": (("word", "mesh"),),
+    "diseases": (("word", "mesh"), ("word", "source", "identifier")),
 }
 FRONT_MATTER_FIRST_LINE = 2  # the line after the opening `---`
 
@@ -143,8 +144,9 @@ def read_tsv(path: Path, kind: str, problems: list[Problem]) -> TsvTable:
         problems.append(Problem(shown, 1, kind, "empty table: no header line"))
         return EMPTY_TABLE
     header = tuple(sys.intern(h.strip()) for h in lines[0].split("\t"))
-    missing = [c for c in TSV_COLUMNS[kind] if c not in header]
-    if missing:
+    layouts = TSV_COLUMNS[kind]
+    if not any(all(c in header for c in layout) for layout in layouts):
+        missing = [c for c in layouts[0] if c not in header]
         problems.append(Problem(shown, 1, kind, f"missing column(s): {', '.join(missing)}"))
         return EMPTY_TABLE
     rows = []

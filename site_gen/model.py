@@ -35,7 +35,13 @@ class GeneMention(NamedTuple):
     symbol: str | None
     entrez: str | None
     source: str | None
-    organism: str | None = None
+    organism: str | None = None  # the organism an NCBI Gene ID belongs to (its Latin name)
+    taxon: str | None = None  # its NCBI Taxonomy ID
+    group: str | None = None  # its group, as the gene tables name it (Primates, Rodents, Invertebrates, ...)
+
+
+# The older records' genes come from the human HGNC lexicon (`hgnc_symbol`): they are human genes.
+HGNC_ORGANISM = ("Homo sapiens", "9606", "Primates")
 
 
 class ChemicalMention(NamedTuple):
@@ -251,9 +257,11 @@ def clean_text(value: str) -> str | None:
 
 # The sidecar table columns a mention is made from (the others are not kept).
 TABLE_FIELDS = {
-    "genes": frozenset({"word", "match", "ncbigene_symbol", "ncbigene_id", "source", "organism_name"}),
-    "chemicals": frozenset({"word", "match", "mesh", "chebi"}),
-    "diseases": frozenset({"word", "match", "mesh", "doid"}),
+    "genes": frozenset({"word", "match", "ncbigene_symbol", "ncbigene_id", "source", "organism_name", "organism_id",
+                        "organism_group"}),
+    "chemicals": frozenset({"word", "match", "mesh", "chebi", "name"}),
+    # two layouts: the newer `word mesh match name doid`, and the inline records' `word source identifier`
+    "diseases": frozenset({"word", "match", "mesh", "doid", "name", "source", "identifier"}),
 }
 
 
@@ -391,9 +399,14 @@ class _Fields:
             shown, table = self.raw.tables[kind]
             fields = TABLE_FIELDS[kind]
             columns = [(name, i) for i, name in enumerate(table.header) if name in fields]
+            word_column = dict(columns).get("word")
             for line, text in table.rows:
                 cells = text.split("\t")
                 row = {name: _clean_cell(cells[i]) for name, i in columns}
+                if row.get("word") is None and row.get("ncbigene_id"):
+                    # a row with a gene ID is a mention whatever its word says: the fly gene `na` is
+                    # found as the word NA, which is R's missing value elsewhere
+                    row["word"] = clean_text(cells[word_column]) or row.get("match") or row.get("ncbigene_symbol")
                 if row.get("word") is None:
                     self._report_row((shown, line), "word", "missing; row ignored")
                 else:
@@ -443,13 +456,20 @@ class _Fields:
 
     def _gene(self, where: tuple, row: dict) -> GeneMention:
         inline = where[0] == "genes"
+        if inline:
+            organism, taxon, group = HGNC_ORGANISM
+        else:
+            organism, group = row.get("organism_name"), row.get("organism_group")
+            taxon = self._checked(where, row, "organism_id", ENTREZ_RE)
         return GeneMention(
             word=row["word"],
             match=row.get("symbol") if inline else row.get("match"),
             symbol=row.get("hgnc_symbol") if inline else row.get("ncbigene_symbol"),
             entrez=self._checked(where, row, "entrez" if inline else "ncbigene_id", ENTREZ_RE),
             source=row.get("source"),
-            organism=None if inline else row.get("organism_name"),
+            organism=organism,
+            taxon=taxon,
+            group=group,
         )
 
     def _chemical(self, where: tuple, row: dict) -> ChemicalMention:
@@ -459,10 +479,11 @@ class _Fields:
             return ChemicalMention(row["word"], None, mesh, None, row.get("source"))
         mesh = self._checked(where, row, "mesh", MESH_RE, strip="mesh:")
         chebi = self._checked(where, row, "chebi", ENTREZ_RE, strip="chebi:")
-        return ChemicalMention(row["word"], row.get("match"), mesh, chebi and f"CHEBI:{chebi}", "MESH")
+        return ChemicalMention(row["word"], row.get("name") or row.get("match"), mesh, chebi and f"CHEBI:{chebi}",
+                               "MESH")
 
     def _disease(self, where: tuple, row: dict) -> DiseaseMention:
-        if where[0] == "diseases":
+        if "mesh" not in row and "doid" not in row:  # the inline records' layout, also found in TSVs
             source = (row.get("source") or "").upper()
             ident = row.get("identifier")
             mesh = self._checked(where, row, "identifier", MESH_RE) if source == "MESH" else None
@@ -472,7 +493,7 @@ class _Fields:
         if row.get("doid"):
             row["doid"] = "DOID:" + row["doid"].split(":")[-1]
         doid = self._checked(where, row, "doid", DOID_RE)
-        return DiseaseMention(row["word"], row.get("match"), mesh, doid, "MESH" if mesh else None)
+        return DiseaseMention(row["word"], row.get("name") or row.get("match"), mesh, doid, "MESH" if mesh else None)
 
 
 def build_figures(records: list[RawRecord], problems: list[Problem]) -> list[Figure]:

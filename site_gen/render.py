@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import csv
+import gzip
+import hashlib
 from collections import namedtuple
 from collections.abc import Callable, Iterable
 import io
@@ -9,7 +11,8 @@ import orjson
 import logging
 import os
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -19,17 +22,18 @@ import jinja2
 import markupsafe
 from markdown_it import MarkdownIt
 
-from site_gen import jsonld, links
+from site_gen import api, jsonld, links
+from site_gen.api import alias_key, figure_info, short_id
 from site_gen.errors import SiteError
 from site_gen.load import display_path
 from site_gen.index import (COLLECTIONS, ENTITY_SECTIONS, PATHWAY_LINKS, Entity, Page, Redirect, Site, collection_url,
-                            figure_url, paged_url, slugify_organism)
+                            MIN_GENE_SET, figure_url, gene_sets, paged_url, slugify_organism)
 from site_gen.model import Figure
 
 log = logging.getLogger(__name__)
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-GENE_COLUMNS = ("word", "match", "symbol", "entrez", "source", "organism")
+GENE_COLUMNS = ("word", "match", "symbol", "entrez", "source", "organism", "taxon", "group")
 CHEMICAL_COLUMNS = ("word", "name", "mesh", "chebi", "source")
 DISEASE_COLUMNS = ("word", "name", "mesh", "doid", "source")
 NOT_IN_SITEMAP = {"404", "search"}
@@ -44,6 +48,9 @@ GeneRow = namedtuple("GeneRow", "word match label href entrez ncbi m")
 ChemicalRow = namedtuple("ChemicalRow", "word label href mesh mesh_url chebi chebi_url m")
 DiseaseRow = namedtuple("DiseaseRow", "word label href mesh mesh_url doid doid_url m")
 OrganismLink = namedtuple("OrganismLink", "name url mined")
+# The gene rows of one organism on a figure page: its name (None: not known), page, group, how many
+# distinct genes, an id for its part of the table, and the rows.
+GeneGroup = namedtuple("GeneGroup", "organism url group count id rows")
 FigureSummary = namedtuple("FigureSummary", "fig url organisms")
 
 
@@ -132,6 +139,7 @@ class Renderer:
     site: Site
     env: jinja2.Environment
     assets: dict  # static file name → public URL
+    downloads: list = field(default_factory=list)  # Download of each bulk file, once they are made
 
     def __post_init__(self):
         self.items: dict = {}  # (figid, mined) → (Figure, its list entry HTML)
@@ -193,6 +201,24 @@ class Renderer:
             "links": [(n, paged_url(first_url, n)) for n in numbers],
         }
 
+    def gene_groups(self, fig: Figure) -> list[GeneGroup]:
+        """A figure's gene rows by the organism each gene belongs to: curated organisms of the figure
+        first, then the others A-Z; genes of no known organism last."""
+        site, base = self.site, self.base_path
+        rows: dict[str | None, list] = {}
+        for m in fig.genes:
+            rows.setdefault(m.organism, []).append(
+                GeneRow(m.word, m.match or "", m.symbol or m.entrez or "", m.entrez and base + site.genes[m.entrez].url,
+                        m.entrez, m.entrez and links.ncbi_gene(m.entrez), m))
+        order = sorted(rows, key=lambda o: (o is None, o not in fig.organisms, o or ""))
+        groups = []
+        for n, organism in enumerate(order):
+            org = site.organisms.get(slugify_organism(organism)) if organism else None
+            group_rows = rows[organism]
+            groups.append(GeneGroup(organism, org and base + org.url, next((r.m.group for r in group_rows if r.m.group), None),
+                                    len({r.entrez or r.label for r in group_rows}), f"genes-{n + 1}", group_rows))
+        return groups
+
     def figure_organisms(self, fig: Figure) -> list[OrganismLink]:
         out = []
         for name in fig.all_organisms:
@@ -224,7 +250,7 @@ class Renderer:
             "years_drawn": self.year_chart(),
             "top_organisms": site.top["organism"][:12],
             "recent": [self.figure_item(f) for f in list(site.figures)[:12]],
-            "jsonld": jsonld.home_jsonld(site, self.absolute),
+            "jsonld": jsonld.home_jsonld(site, self.absolute, self.downloads),
             "crumbs": [],
         }
 
@@ -292,12 +318,17 @@ class Renderer:
         return {"title": "Search", "crumbs": [("Search", page.url)]}
 
     def _context_downloads(self, page: Page) -> dict:
-        top = self.site.top["organism"][:24]  # the organisms with most figures; each organism page links its own
+        by_kind: dict[str, list] = {}
+        for download in self.downloads:
+            by_kind.setdefault(download.kind, []).append(download)
         return {"title": "Downloads", "crumbs": [("Downloads", page.url)], "figure_count": len(self.site.figures),
-                "gmt_files": [(o.name, gmt_url(o.key)) for o in top if has_gene_set(self.site, o)]}
+                "catalogue": by_kind.get("catalogue", [None])[0], "gene_sets": by_kind.get("gmt", []),
+                "chemical_sets": by_kind.get("chemical-gmt", []), "endpoints": by_kind.get("json", []),
+                "min_gene_set": MIN_GENE_SET}
 
     def _context_figure(self, page: Page) -> dict:
         site, fig, base = self.site, self.site.figures[page.key], self.base_path
+        gene_groups = self.gene_groups(fig)
         image = links.figure_image(fig, site.settings.image_url_pattern)
         citation = {"citation_title": fig.papertitle or fig.title}
         if fig.year:
@@ -320,12 +351,9 @@ class Renderer:
             "ndex_url": links.ndex(fig.ndex) if fig.ndex else None,
             "wp_url": links.wikipathways(fig.wpid) if fig.wpid else None,
             "organisms": self.figure_organisms(fig),
-            "genes": [
-                GeneRow(m.word, m.match or "", m.symbol or m.entrez or "",
-                        m.entrez and base + site.genes[m.entrez].url, m.entrez,
-                        m.entrez and links.ncbi_gene(m.entrez), m)
-                for m in fig.genes
-            ],
+            "gene_groups": gene_groups,
+            "genes": [row for group in gene_groups for row in group.rows],
+            "gene_count": len({row.entrez or row.label for group in gene_groups for row in group.rows}),
             "chemicals": [
                 ChemicalRow(m.word, m.name or m.word if m.mesh else m.name or "",
                             m.mesh and base + site.chemicals[m.mesh].url, m.mesh, m.mesh and links.mesh(m.mesh),
@@ -366,6 +394,9 @@ class Renderer:
     def _context_gene(self, page: Page) -> dict:
         context = self._entity_context(page)
         context["ncbi"] = links.ncbi_gene(page.key)
+        organism = context["entity"].organism
+        org = self.site.organisms.get(slugify_organism(organism)) if organism else None
+        context["organism_url"] = org and org.url
         return context
 
     def _context_chemical(self, page: Page) -> dict:
@@ -385,7 +416,7 @@ class Renderer:
         context = self._entity_context(page)
         info = context["entity"].info
         context["taxon"] = info and info.ncbi and links.taxon(info.ncbi)
-        context["gmt"] = gmt_url(page.key) if has_gene_set(self.site, context["entity"]) else None
+        context["gmt"] = gmt_url(self.site, context["entity"])
         return context
 
     def _context_figure_overview(self, page: Page) -> dict:
@@ -485,9 +516,12 @@ def _tsv(columns: tuple[str, ...], rows) -> str:
 def figure_record(site: Site, fig: Figure) -> dict:
     """One figure as plain data: the per-figure JSON download and a line of the catalogue JSONL."""
     absolute = lambda u: site.settings.base_url + u  # noqa: E731
+    page = absolute(figure_url(fig.figid))
     return {
         "figid": fig.figid,
-        "url": absolute(figure_url(fig.figid)),
+        "url": page,
+        "pfocrUrl": page,  # the names other PFOCR dumps give the page and the image
+        "figureUrl": links.figure_image(fig, site.settings.image_url_pattern),
         "title": fig.title,
         "caption": fig.caption,
         "pmcid": fig.pmcid,
@@ -515,11 +549,14 @@ def render_figure_data(site: Site, fig: Figure) -> dict[str, str]:
     return out
 
 
-def catalogue_line(site: Site, fig: Figure) -> str:
-    return orjson.dumps(figure_record(site, fig)).decode() + "\n"
+def catalogue_line(site: Site, fig: Figure) -> bytes:
+    """A figure's line of the catalogue download, as a gzip member of its own: members joined end to end
+    are one gzip file (RFC 1952), which every gzip reader reads whole, and a rebuild copies the
+    unchanged figures' members as they were."""
+    return gzip.compress(orjson.dumps(figure_record(site, fig), option=orjson.OPT_APPEND_NEWLINE), 6, mtime=0)
 
 
-def search_entry(site: Site, fig: Figure) -> str:
+def search_entry(site: Site, fig: Figure) -> bytes:
     entry = {
         "id": fig.figid,
         "t": fig.title,
@@ -530,23 +567,43 @@ def search_entry(site: Site, fig: Figure) -> str:
         "k": list(fig.keywords or fig.mention_keywords)[:40],
         "a": [a.rsplit("/", 1)[-1] for a in fig.aliases] + [x for x in (fig.pmcid, fig.doi) if x],
     }
-    return orjson.dumps(entry).decode().replace("<", "\\u003c")
+    return orjson.dumps(entry).replace(b"<", b"\\u003c")
 
 
-def gmt_line(site: Site, fig: Figure) -> str:
-    """A figure's gene set: figure ID, figure URL, NCBI Gene IDs; "" for a figure without genes."""
-    ids = sorted({m.entrez for m in fig.genes if m.entrez}, key=int)
-    return "\t".join([fig.figid, site.settings.base_url + figure_url(fig.figid), *ids]) + "\n" if ids else ""
+def gmt_head(fig: Figure) -> str:
+    """The first two columns of a figure's line in PFOCR's GMT files: its short ID (`PMC3039968__F2`)
+    and its title, with no tab or line break in either."""
+    return f"{short_id(fig)}\t{' '.join(fig.title.split())}"
+
+
+def gmt_line(site: Site, fig: Figure, organism: str) -> str:
+    """A figure's gene set of one organism: ID, title, then the NCBI Gene IDs of that organism it names
+    (rWikiPathways' writeGMT layout, as PFOCR publishes it); "" for a figure with fewer than
+    MIN_GENE_SET of them."""
+    ids = gene_sets(fig).get(organism)
+    return f"{gmt_head(fig)}\t{chr(9).join(ids)}\n" if ids else ""
+
+
+def chemical_set(fig: Figure) -> list[str]:
+    """The ChEBI IDs of the chemicals a figure names, as PFOCR's chemical GMT files write them."""
+    return sorted({"chebi:" + m.chebi.removeprefix("CHEBI:") for m in fig.chemicals if m.chebi})
+
+
+def chemical_gmt_line(site: Site, fig: Figure) -> str:
+    """A figure's chemical set: ID, title, then ChEBI IDs (`chebi:15422`); "" for a figure with none."""
+    ids = chemical_set(fig)
+    return f"{gmt_head(fig)}\t{chr(9).join(ids)}\n" if ids else ""
 
 
 class PerFigureFile(NamedTuple):
     """A catalogue-wide file made of a segment per figure, and of nothing else: `head`, then the
-    segments of `figids` (in that order) joined by `sep`, then `tail`. A segment depends only on its
-    figure and the settings, so a rebuild copies the unchanged ones from the last build's file."""
+    segments of `figids` (in that order) joined by `sep`, then `tail`. A segment (text, or bytes written
+    as they are) depends only on its figure and the settings, so a rebuild copies the unchanged ones
+    from the last build's file."""
 
     out_path: str
     figids: Iterable[str]
-    segment: Callable[[Site, Figure], str]
+    segment: Callable[[Site, Figure], str | bytes]
     head: str = ""
     sep: str = ""
     tail: str = ""
@@ -565,28 +622,79 @@ class PerFigureFile(NamedTuple):
                 cached = memo[figid] = (fig, make(site, fig))
             yield figid, cached[1]
 
-    def text(self, site: Site, memo: dict | None = None) -> str:
-        return self.head + self.sep.join(text for _figid, text in self.segments(site, memo)) + self.tail
+    def data(self, site: Site, memo: dict | None = None) -> bytes:
+        sep = self.sep.encode()
+        return self.head.encode() + sep.join(text if type(text) is bytes else text.encode()
+                                             for _figid, text in self.segments(site, memo)) + self.tail.encode()
+
+
+CATALOGUE_DOWNLOAD = "downloads/pfocr-figures.jsonl.gz"
+
+# A bulk file as the downloads page and the catalogue's JSON-LD describe it: its kind ("catalogue",
+# "gmt", "chemical-gmt", "json"), URL, name, media type, size in bytes, SHA-256 (of the catalogue only)
+# and what it holds.
+Download = namedtuple("Download", "kind url name format size sha256 about")
+# Pages that describe the bulk files, and so are rendered after them.
+LATE_PAGES = ("home", "downloads")
+
+
+def describe_downloads(site: Site, folder: str) -> list[Download]:
+    """The bulk files as they were made into `folder` (the output, or a build's staging folder)."""
+    def made(out_path: str) -> int:
+        return os.stat(os.path.join(folder, out_path)).st_size
+
+    digest = hashlib.sha256()
+    with open(os.path.join(folder, CATALOGUE_DOWNLOAD), "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    out = [Download("catalogue", "/" + CATALOGUE_DOWNLOAD, CATALOGUE_DOWNLOAD.rsplit("/", 1)[-1], "application/gzip",
+                    made(CATALOGUE_DOWNLOAD), digest.hexdigest(), "every figure as a line of JSON, gzip-compressed")]
+    for slug in sorted(site.gene_set_figids):
+        latin = site.gene_set_names[slug]
+        for kind, about in (("gmt", "NCBI Gene IDs"), ("chemical-gmt", "ChEBI IDs")):
+            url = gmt_name(site, latin, kind)
+            out.append(Download(kind, url, latin, "text/tab-separated-values", made(url.lstrip("/")), None,
+                                f"{about} of the figures naming at least {MIN_GENE_SET} genes of {latin}"))
+    for url, about in api.ENDPOINTS:
+        out.append(Download("json", url, url.rsplit("/", 1)[-1], "application/json", made(url.lstrip("/")), None, about))
+    return out
+
+
+def gmt_name(site: Site, latin: str, kind: str = "gmt") -> str:
+    """PFOCR's name of a GMT file: `pfocr-<build date>-gmt-<Latin_name>.gmt` (`chemical-gmt` for the
+    chemical sets), the pattern the tools that fetch PFOCR's gene sets look for."""
+    name = "_".join(latin.replace("/", " ").split())
+    return f"/downloads/gmt/pfocr-{site.build_date.replace('-', '')}-{kind}-{name}.gmt"
 
 
 def per_figure_files(site: Site) -> list[PerFigureFile]:
-    """The catalogue download (a line per figure: 660 MB at 100,000 figures), the data the search
-    page loads (a JSON list), and the gene sets for enrichment tools (clusterProfiler, Enrichr): a GMT
-    file per organism whose figures name genes, a line per such figure."""
-    files = [PerFigureFile("downloads/pfocr-figures.jsonl", site.figures, catalogue_line),
-             PerFigureFile("search.json", site.figures, search_entry, "[", ",", "]\n")]
-    files += [PerFigureFile(gmt_url(organism.key).lstrip("/"), organism.figids, gmt_line)
-              for organism in site.organisms.values() if has_gene_set(site, organism)]
+    """The catalogue-wide files made of a segment per figure: the catalogue download (a JSON line per
+    figure, gzip-compressed: 660 MB uncompressed at 100,000 figures), the data the search page loads
+    (a JSON list), the figure list of the reference site's JSON API, and the gene sets for enrichment
+    tools (clusterProfiler, Enrichr, g:Profiler): per organism, a GMT file whose lines are the figures
+    that name at least MIN_GENE_SET genes of that organism, each with only those genes, and a GMT file
+    of the chemicals (ChEBI IDs) of those figures."""
+    files = [PerFigureFile(CATALOGUE_DOWNLOAD, site.figures, catalogue_line),
+             PerFigureFile("search.json", site.figures, search_entry, "[", ",", "]\n"),
+             PerFigureFile("json/getFigureInfo.json", sorted(site.figures, key=lambda f: (alias_key(site.figures[f]), f)),
+                           figure_info, '{"figureInfo":[\n', ",\n", "\n]}\n")]
+    for slug, figids in site.gene_set_figures().items():
+        latin = site.gene_set_names[slug]
+        files.append(PerFigureFile(gmt_name(site, latin).lstrip("/"), figids, partial(gmt_line, organism=latin)))
+        files.append(PerFigureFile(gmt_name(site, latin, "chemical-gmt").lstrip("/"), figids, chemical_gmt_line))
     return files
 
 
 def has_gene_set(site: Site, organism: Entity) -> bool:
-    """Does an organism get a GMT file (does any of its figures name a gene)?"""
-    return any(m.entrez for f in organism.figids for m in site.figures[f].genes)
+    """Does an organism have a GMT file (does any figure name MIN_GENE_SET genes of it)?"""
+    return organism.key in site.gene_set_figids
 
 
-def gmt_url(slug: str) -> str:
-    return f"/downloads/gmt/{slug}.gmt"
+def gmt_url(site: Site, organism: Entity) -> str | None:
+    """The URL of an organism's GMT file, None if it has none."""
+    if organism.key not in site.gene_set_figids:
+        return None
+    return gmt_name(site, site.gene_set_names[organism.key])
 
 
 def render_robots(site: Site) -> str:

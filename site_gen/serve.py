@@ -23,11 +23,12 @@ from site_gen.parallel import default_jobs, run_shares
 from site_gen.reuse import list_page_changed
 from site_gen.errors import Problem, SiteError
 from site_gen.index import Page, out_path_for, update_site
+from site_gen.api import render_api
 from site_gen.jsonld import shown_on_figures
 from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, leads_outside, load_record
 from site_gen.model import Figure
-from site_gen.render import (Renderer, figure_downloads, make_environment, per_figure_files, render_figure_data,
-                             render_redirects_file, render_sitemaps)
+from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, figure_downloads, make_environment,
+                             per_figure_files, render_figure_data, render_redirects_file, render_sitemaps)
 from site_gen.search import NAMES_FOLDER, PAGEFIND_FOLDER, render_name_index, run_pagefind
 from site_gen.settings import Settings
 
@@ -72,7 +73,7 @@ class _NeedsFullBuild(Exception):
     """An edit the incremental path does not handle (a figid moving between files, say)."""
 
 
-def _replace(output: Path, out_path: str, text: str) -> None:
+def _replace(output: Path, out_path: str, text: str | bytes) -> None:
     """Write one file of the served site so a request never sees it half-written."""
     target = os.path.join(output, out_path)
     folder, name = os.path.split(target)
@@ -83,7 +84,7 @@ def _replace(output: Path, out_path: str, text: str) -> None:
         os.makedirs(folder, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     with os.fdopen(fd, "wb") as f:
-        f.write(text.encode("utf-8"))
+        f.write(text if type(text) is bytes else text.encode("utf-8"))
     os.replace(tmp, target)
 
 
@@ -187,7 +188,7 @@ class Preview:
         self.site = None
         self.rules: dict[str, tuple[str, int]] = {}
         self.lock = threading.Lock()
-        self.memo: dict = collections.defaultdict(dict)  # segment function → {figid: (Figure, segment)}
+        self.memo: dict = collections.defaultdict(dict)  # out path → {figid: (Figure, segment)}
         self.state: dict = {}
         self.pending_data = False
         self.pending_index = False  # the Pagefind index is to be made again (outside the lock)
@@ -232,7 +233,7 @@ class Preview:
         self.memo = collections.defaultdict(dict)
         self.pending_data = self.pending_index = False
         for file in per_figure_files(self.site):
-            for _segment in file.segments(self.site, self.memo[file.segment]):
+            for _segment in file.segments(self.site, self.memo[file.out_path]):
                 pass  # so that an edit makes only its own lines and entries again
         for figid in self.site.figures:  # and only its entry in the lists that show it
             self.renderer.figure_item(figid)
@@ -261,6 +262,10 @@ class Preview:
         assets = fingerprint_assets(self.static)
         self.env = make_environment(self.templates)
         self.renderer = Renderer(self.site, self.env, {name: url for name, (_src, url) in assets.items()})
+        try:  # the bulk files as the last build or edit made them
+            self.renderer.downloads = describe_downloads(self.site, str(self.output))
+        except OSError:
+            pass
         self.users = template_users(self.env, self.templates)
 
     # --- incremental --------------------------------------------------------------------------
@@ -317,17 +322,24 @@ class Preview:
         files = {}
         if self.pending_data:
             for file in per_figure_files(self.site):
-                files[file.out_path] = file.text(self.site, self.memo[file.segment])
+                files[file.out_path] = file.data(self.site, self.memo[file.out_path])
             files.update(render_name_index(self.site))
+            files.update(render_api(self.site))
             # the sitemaps list every page in the order of its list, which an edit may change (a new year
             # or name moves a figure or an entity) as much as the set of pages
             files.update(render_sitemaps(self.site))
-            for folder, pattern in ((NAMES_FOLDER, "*/*.json"), ("downloads/gmt", "*.gmt"), ("sitemaps", "*.xml")):
+            for folder, pattern in ((NAMES_FOLDER, "*/*.json"), ("downloads/gmt", "*.gmt"), ("sitemaps", "*.xml"),
+                                    ("json", "*.json")):
                 for old in (self.output / folder).glob(pattern):  # what this edit no longer makes
                     if old.relative_to(self.output).as_posix() not in files:
                         old.unlink()
         for out_path, text in files.items():
             _replace(self.output, out_path, text)
+        if self.pending_data:  # the pages that describe those files, with their new sizes
+            self.renderer.downloads = describe_downloads(self.site, str(self.output))
+            late = [page for page in self.site.page_groups["fixed"] if page.kind in LATE_PAGES]
+            for out_path, text in _render_pages(self.renderer, late).items():
+                _replace(self.output, out_path, text)
         self.pending_index = self.pending_index or (self.pending_data and self.settings.search_index == "pagefind")
         self.pending_data = False
         log.info("updated %s in %.3f s", ", ".join(sorted(files)), time.perf_counter() - start)

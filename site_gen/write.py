@@ -67,12 +67,12 @@ class Layout(NamedTuple):
 
 
 def _spanned(head: str, sep: str, tail: str, parts, spans: dict):
-    """The bytes of `head`, `parts` (name, text) joined by `sep`, and `tail`, noting each part's span."""
+    """The bytes of `head`, `parts` (name, text or bytes) joined by `sep`, and `tail`, noting each part's span."""
     data, lead = head.encode(), sep.encode()
     yield data
     pos = len(data)
     for n, (name, text) in enumerate(parts):
-        data = text.encode("utf-8")
+        data = text if type(text) is bytes else text.encode("utf-8")
         if n and lead:
             spans[name] = (pos + len(lead), len(data))
             data = lead + data
@@ -250,7 +250,7 @@ class SiteWriter:
 
     def put_segments(self, out_path: str, head: str, sep: str, tail: str, parts, old: Layout | None = None) -> Layout:
         """Write a claimed file made of `head`, segments joined by `sep`, and `tail`, from `parts`:
-        (name, text), or (name, None) for the segment of that name in the last build's file, which
+        (name, text or bytes), or (name, None) for the segment of that name in the last build's file, which
         `old` describes (see `previous_layout`). Those are copied from it by the kernel, a run of
         adjacent ones at a time. A file made only of the last one's segments, in their order, is linked
         from it. Returns the new file's layout."""
@@ -281,7 +281,7 @@ class SiteWriter:
                         out.write(lead)
                         run = [start, start + length]
                 else:
-                    data = text.encode("utf-8")
+                    data = text if type(text) is bytes else text.encode("utf-8")
                     spans[name] = (pos + len(lead), len(data))
                     if run is not None:
                         runs.append(out.copy(*run))

@@ -19,6 +19,7 @@ ARTIFACTS = REPO / "test-artifacts"
 PAGES = {
     "home": "/",
     "figure": "/figures/PMC7048131__12964_2020_527_Fig5_HTML.html",
+    "figure-mixed-organisms": "/figures/PMC10030510__fimmu-14-1140749-g002.html",
     "gene": "/genes/6774.html",
     "chemical": "/chemicals/D019259.html",
     "organism": "/organisms/homo_sapiens.html",
@@ -139,6 +140,24 @@ def test_figure_page_shows_its_image_tables_and_links(page, site_url):
     assert any(h.startswith("https://www.ncbi.nlm.nih.gov/pmc/articles/PMC7048131") for h in hrefs)
     assert any(h.startswith("https://www.ncbi.nlm.nih.gov/gene/") for h in hrefs)
     assert any(h.startswith("/data/") and h.endswith("-genes.tsv") for h in hrefs)
+
+
+def test_the_organism_filter_narrows_the_gene_table(page, site_url):
+    page.goto(site_url + PAGES["figure-mixed-organisms"])
+    rows = "table.genes tbody:not([hidden]) tr:not(.group)"
+    every = len(page.query_selector_all(rows))
+    organism_cells = lambda: {c.inner_text() for c in page.query_selector_all(f"{rows} td:nth-child(5)")}  # noqa: E731
+    assert {"Homo sapiens", "Mus musculus", "Drosophila melanogaster"} <= organism_cells()
+    select = page.locator("#gene-organism")
+    assert select.is_visible()
+    fly = next(o.get_attribute("value") for o in page.query_selector_all("#gene-organism option")
+               if o.inner_text().startswith("Drosophila melanogaster"))
+    select.select_option(fly)
+    assert organism_cells() == {"Drosophila melanogaster"}
+    assert 0 < len(page.query_selector_all(rows)) < every
+    select.select_option("")
+    assert len(page.query_selector_all(rows)) == every
+    assert page.errors == []
 
 
 @pytest.mark.parametrize("kind", sorted(PAGES))

@@ -166,7 +166,8 @@ def test_a_rebuild_renders_only_what_an_edit_touches_and_matches_a_cold_build(ge
     again = run_build(src, tmp_path / "site", jobs=2, page_size=PAGE_SIZE)
     assert again.parsed <= 1
     assert 0 < again.rendered < first.rendered / 4, (again.rendered, first.rendered)
-    assert {"downloads/pfocr-figures.jsonl", "search.json", "downloads/gmt/homo_sapiens.gmt"} <= set(spliced)
+    assert {"downloads/pfocr-figures.jsonl.gz", "search.json", "json/getFigureInfo.json",
+            "downloads/gmt/pfocr-20231114-gmt-Homo_sapiens.gmt"} <= set(spliced)
     run_build(src, tmp_path / "cold", jobs=1, page_size=PAGE_SIZE)
     assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold")
 

@@ -124,7 +124,7 @@ def test_an_edited_title_changes_exactly_the_pages_that_show_it(corpus, tmp_path
     # what must change: the figure page and its data, every entity page listing it, the figure list page
     size = site.settings.page_size
     must = {site_file(Path(""), f"/figures/{figid}.html").as_posix(), site_file(Path(""), f"/data/{figid}.json").as_posix(),
-            "search.json", "downloads/pfocr-figures.jsonl"}
+            "search.json", "downloads/pfocr-figures.jsonl.gz", "json/getFigureInfo.json"}
     for kind in ("gene", "chemical", "disease", "organism"):
         for entity in site.entities(kind).values():
             if figid in entity.figids:
@@ -142,6 +142,14 @@ def test_an_edited_title_changes_exactly_the_pages_that_show_it(corpus, tmp_path
     must.add("figures/index.html" if position == 1 else f"figures/page-{position}.html")
     if list(site.figures).index(figid) < 12:
         must.add("index.html")
+    from site_gen.index import gene_sets
+    from site_gen.render import gmt_name
+    for organism in gene_sets(fig):  # a gene set names its figure's title
+        must.add(gmt_name(site, organism).lstrip("/"))
+        if any(m.chebi for m in fig.chemicals):
+            must.add(gmt_name(site, organism, "chemical-gmt").lstrip("/"))
+    if must & {f for f in changed if f.startswith("downloads/")}:
+        must.add("downloads.html")  # which gives every bulk file's size
     assert must <= changed
     assert changed - must <= {"index.html"}, sorted(changed - must)
     assert expected  # the figure folder did change

@@ -1,6 +1,7 @@
 """What the deployed pages must never contain, and the headers that protect them."""
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import tomllib
@@ -115,7 +116,7 @@ def test_markup_in_every_field_reaches_no_page_unescaped(tmp_path):
         json.loads(text)
         if data.name == "search.json":
             assert "</script" not in text and "<" not in text  # safe even if inlined into a page
-    for line in (out / "downloads/pfocr-figures.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in gzip.decompress((out / "downloads/pfocr-figures.jsonl.gz").read_bytes()).decode().splitlines():
         json.loads(line)
 
 
