@@ -41,10 +41,10 @@ NOT_IN_SITEMAP = {"404", "search"}
 
 # Rows handed to templates are named tuples: Jinja reads their fields without a failed attribute lookup.
 # A figure page's mention rows come ready to show, so that a template can unpack them in its loop
-# (`{% for word, match, label, href, entrez, ncbi, m in genes %}`): a gene table of 600 rows then costs
-# no attribute lookup or call per cell. `label` is what a link to the entity's page says, `href` where it
+# (`{% for word, match, label, href, entrez, ncbi, organism, group, source, m in genes %}`): a gene
+# table of 600 rows then costs no attribute lookup or call per cell. `label` is what a link to the entity's page says, `href` where it
 # goes (already under the base URL's path), and `m` the mention itself, for any other field.
-GeneRow = namedtuple("GeneRow", "word match label href entrez ncbi m")
+GeneRow = namedtuple("GeneRow", "word match label href entrez ncbi organism group source m")
 ChemicalRow = namedtuple("ChemicalRow", "word label href mesh mesh_url chebi chebi_url m")
 DiseaseRow = namedtuple("DiseaseRow", "word label href mesh mesh_url doid doid_url m")
 OrganismLink = namedtuple("OrganismLink", "name url mined")
@@ -209,13 +209,14 @@ class Renderer:
         for m in fig.genes:
             rows.setdefault(m.organism, []).append(
                 GeneRow(m.word, m.match or "", m.symbol or m.entrez or "", m.entrez and base + site.genes[m.entrez].url,
-                        m.entrez, m.entrez and links.ncbi_gene(m.entrez), m))
+                        m.entrez, m.entrez and links.ncbi_gene(m.entrez), m.organism or "", m.group or "",
+                        m.source or "", m))
         order = sorted(rows, key=lambda o: (o is None, o not in fig.organisms, o or ""))
         groups = []
         for n, organism in enumerate(order):
             org = site.organisms.get(slugify_organism(organism)) if organism else None
             group_rows = rows[organism]
-            groups.append(GeneGroup(organism, org and base + org.url, next((r.m.group for r in group_rows if r.m.group), None),
+            groups.append(GeneGroup(organism, org and base + org.url, next((r.group for r in group_rows if r.group), None),
                                     len({r.entrez or r.label for r in group_rows}), f"genes-{n + 1}", group_rows))
         return groups
 
@@ -683,11 +684,6 @@ def per_figure_files(site: Site) -> list[PerFigureFile]:
         files.append(PerFigureFile(gmt_name(site, latin).lstrip("/"), figids, partial(gmt_line, organism=latin)))
         files.append(PerFigureFile(gmt_name(site, latin, "chemical-gmt").lstrip("/"), figids, chemical_gmt_line))
     return files
-
-
-def has_gene_set(site: Site, organism: Entity) -> bool:
-    """Does an organism have a GMT file (does any figure name MIN_GENE_SET genes of it)?"""
-    return organism.key in site.gene_set_figids
 
 
 def gmt_url(site: Site, organism: Entity) -> str | None:
