@@ -4,6 +4,7 @@ Screenshots of each page type are kept in test-artifacts/.
 """
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -110,23 +111,41 @@ def test_title_words_find_the_figure_and_filters_narrow_results(page, site_url):
     assert mouse and mouse != everything  # (the first page of results each: a filter may reach further)
     assert all("Mus musculus" in _organisms(figid) for figid in mouse)
     recent = figure_links(search(page, site_url, "signaling", **{"from": "2020", "to": "2030"}))
-    assert recent and recent < everything and "PMC5400654__oncotarget-08-22145-g003" not in recent  # 2017
+    assert recent and recent != everything and "PMC5400654__oncotarget-08-22145-g003" not in recent  # 2017
+    assert all(2020 <= int(_record(figid)["year"]) <= 2030 for figid in recent)
     assert page.errors == []
 
 
-def _organisms(figid: str) -> set[str]:
-    """The organisms, curated and text-mined, of a record of the seeds or the test corpus."""
+def _record(figid: str) -> dict:
+    """The front matter of a record of the seeds or the test corpus."""
     import yaml
 
     for path in [*(REPO / "seeds").glob("*.txt"), *(REPO / "tests/corpus/figures").glob("*.md")]:
         data = yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1])
         if data["figid"] == figid:
-            names = set()
-            for key in ("organisms", "organisms_ner"):
-                value = data.get(key) or []
-                names |= {value} if isinstance(value, str) else set(value)
-            return names
+            return data
     raise KeyError(figid)
+
+
+def _organisms(figid: str) -> set[str]:
+    """The organisms, curated and text-mined, of a record."""
+    data, names = _record(figid), set()
+    for key in ("organisms", "organisms_ner"):
+        value = data.get(key) or []
+        names |= {value} if isinstance(value, str) else set(value)
+    return names
+
+
+def test_result_excerpts_are_the_figures_title_and_caption(page, site_url):
+    search(page, site_url, "Kupffer")
+    hit = page.locator("li.hit", has=page.locator('a[href="/figures/PMC5400654__oncotarget-08-22145-g003.html"]'))
+    excerpt = hit.locator(".excerpt").inner_text()
+    data = _record("PMC5400654__oncotarget-08-22145-g003")
+    text = " ".join(str(data.get(k) or "") for k in ("figtitle", "caption"))
+    words = re.findall(r"\w+", excerpt)
+    assert "Kupffer" in words and len(words) >= 10
+    assert all(w in text for w in words), excerpt  # not the cells of the gene table
+    assert page.errors == []
 
 
 def test_the_form_puts_the_query_in_the_url_and_works_by_keyboard(page, site_url):

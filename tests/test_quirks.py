@@ -29,7 +29,7 @@ def test_r_missing_values_never_appear_as_text(full_site):
 def test_single_string_organism_is_a_list_of_one(full_site):
     _src, site, _ = full_site
     page = site_file(site, "/figures/PMC100003__mb2410470011.html").read_text()  # organisms: Homo sapiens
-    assert '<a href="/organisms/homo_sapiens.html"><i data-pagefind-filter="organism">Homo sapiens</i></a>' in page
+    assert '<a href="/organisms/homo_sapiens.html"><i>Homo sapiens</i></a>' in page
 
 
 def test_quoted_numbers_and_booleans_stay_text(full_site):
@@ -100,7 +100,7 @@ def test_many_organisms_on_one_figure(full_site):
     _src, site, _ = full_site
     page = site_file(site, "/figures/PMC6791490__ehp-127-095001-g0003.html").read_text()
     # 17 curated organisms; the 13 text-mined ones are all among them, so none is listed twice
-    assert len(re.findall(r'href="/organisms/[a-z_]+\.html"><i data-pagefind-filter="organism">', page)) == 17
+    assert len(re.findall(r'href="/organisms/[a-z_]+\.html"><i>', page)) == 17
 
 
 def test_bom_crlf_and_both_suffixes_are_read(tmp_path):
