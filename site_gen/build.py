@@ -22,7 +22,7 @@ from site_gen.load import find_source_files, load_organism_records, refused_prob
 from site_gen.model import Figure, build_organism_infos, release_pools
 from site_gen.parallel import default_jobs, run_shares
 from site_gen.progress import Counts, bar
-from site_gen.reuse import Fresh, fresh_outputs, global_key, load_shape, save_shape, shape_of
+from site_gen.reuse import Fresh, fresh_outputs, global_key, load_shape, save_shape, shape_of, template_digests
 from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, figure_downloads, make_environment,
                              per_figure_files, render_figure_data, render_redirects_file, render_robots,
                              render_sitemaps)
@@ -412,8 +412,8 @@ def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force
     output = settings.resolve(root, "output")
     cache = cache_folder(output)
     with log_time(timings, "compare"):
-        shape = shape_of(site, global_key(site, settings.resolve(root, "templates"), settings.resolve(root, "static"),
-                                          gathered.organism_files), gathered.digests)
+        shape = shape_of(site, global_key(site, settings.resolve(root, "static"), gathered.organism_files),
+                         gathered.digests, template_digests(settings.resolve(root, "templates")))
         fresh = None
         if use_cache and output.is_dir():
             fresh = fresh_outputs(load_shape(cache, _output_identity(output)), shape, site)

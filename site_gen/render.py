@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
+import jinja2.meta
+import jinja2.nodes
 import markupsafe
 from markdown_it import MarkdownIt
 
@@ -64,6 +66,38 @@ def fast_escape(value, /, _new=str.__new__, _markup=markupsafe.Markup) -> markup
     if type(value) is str:
         return _new(_markup, _escape_inner(value))
     return markupsafe.escape(value)
+
+
+def _used_templates(ast: jinja2.nodes.Template) -> set[str]:
+    """The templates one template extends, includes or imports, and the partials it renders through
+    `cached_partial("name")`."""
+    used = {t for t in jinja2.meta.find_referenced_templates(ast) if t}
+    for call in ast.find_all(jinja2.nodes.Call):
+        if isinstance(call.node, jinja2.nodes.Name) and call.node.name == "cached_partial" and call.args \
+                and isinstance(call.args[0], jinja2.nodes.Const) and isinstance(call.args[0].value, str):
+            used.add(call.args[0].value)
+    return used
+
+
+def template_users(env: jinja2.Environment, templates: Path) -> dict[str, set[str]]:
+    """template name → every template its output depends on (those it extends, includes or imports,
+    and the partials it renders, through any of them), itself included."""
+    direct: dict[str, set[str]] = {}
+    for path in templates.glob("*.html"):
+        try:
+            direct[path.name] = _used_templates(env.parse(path.read_text(encoding="utf-8")))
+        except (jinja2.TemplateSyntaxError, OSError):
+            direct[path.name] = set()
+    closure = {}
+    for name in direct:
+        seen, todo = {name}, [name]
+        while todo:
+            for dep in direct.get(todo.pop(), ()):
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
+        closure[name] = seen
+    return closure
 
 
 class _Template(jinja2.Template):

@@ -1,11 +1,12 @@
 """What a rebuild can take from the last build's output instead of rendering it again.
 
 After each build, the shape of the site is kept beside the output: a digest of everything every page
-depends on (generator, settings, build date, templates, assets, organism files), a digest of each
-figure's source, a digest of each entity, the order of every list and the redirects. The next build
-compares its own shape with it. When the digest of everything differs, every page is rendered.
-Otherwise only these pages are:
+depends on (generator, settings, build date, assets, organism files), a digest of each template with
+every template it depends on (`render.template_users`), a digest of each figure's source, a digest of
+each entity, the order of every list and the redirects. The next build compares its own shape with
+it. When the digest of everything differs, every page is rendered. Otherwise only these pages are:
 
+- every page made with a template that changed or depends on one that did (a stub: `redirect.html`);
 - the page and data files of each figure whose source changed, was added or went away;
 - every page of each entity that changed (its name, its figures, their order) or that a changed figure
   mentions (its list shows that figure's entry);
@@ -35,6 +36,7 @@ import orjson
 from site_gen import __version__
 from site_gen.index import ENTITY_SECTIONS, ITEMS_OF, Chemical, Disease, Entity, Gene, Organism, Page, Site
 from site_gen.jsonld import shown_on_figures
+from site_gen.render import make_environment, template_users
 from site_gen.write import replace_file
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ class Shape:
     entity_lists: dict  # kind → keys in list order
     collections: dict  # group → {name: figids}
     redirects: frozenset  # (from URL, to URL)
+    templates: dict = dataclasses.field(default_factory=dict)  # name → digest of it and what it depends on
     layouts: dict = dataclasses.field(default_factory=dict)  # out path → Layout of each per-figure file
 
 
@@ -62,11 +65,10 @@ def _tree_bytes(digest, folder: Path, pattern: str = "*") -> None:
         digest.update(path.read_bytes())
 
 
-def global_key(site: Site, templates: Path, static: Path, organism_files: list[Path]) -> str:
-    """A digest of what every page may depend on besides its own figures and entities."""
+def global_key(site: Site, static: Path, organism_files: list[Path]) -> str:
+    """A digest of what every page may depend on besides its own figures, entities and templates."""
     digest = hashlib.blake2b(f"{__version__}|{site.settings!r}|{site.build_date}".encode(), digest_size=16)
     _tree_bytes(digest, Path(__file__).parent, "*.py")  # the generator's own code
-    _tree_bytes(digest, templates)
     _tree_bytes(digest, static)
     for path in organism_files:
         digest.update(f"\0{path}\0".encode())
@@ -92,7 +94,19 @@ def ref_digest(entity: Entity) -> bytes:
     return hashlib.blake2b(shown_on_figures(entity), digest_size=12).digest()
 
 
-def shape_of(site: Site, key: str, source_digests: dict[str, bytes]) -> Shape:
+def template_digests(templates: Path) -> dict[str, bytes]:
+    """Each template's digest: of its own text and that of every template it depends on."""
+    texts = {p.name: p.read_bytes() for p in templates.glob("*.html") if p.is_file()}
+    out = {}
+    for name, uses in template_users(make_environment(templates), templates).items():
+        digest = hashlib.blake2b(digest_size=16)
+        for used in sorted(uses):
+            digest.update(f"\0{used}\0".encode() + texts.get(used, b"\0missing"))
+        out[name] = digest.digest()
+    return out
+
+
+def shape_of(site: Site, key: str, source_digests: dict[str, bytes], templates: dict[str, bytes]) -> Shape:
     return Shape(
         key=key,
         output=(),
@@ -103,6 +117,7 @@ def shape_of(site: Site, key: str, source_digests: dict[str, bytes]) -> Shape:
         entity_lists={kind: tuple(site.entity_tables[kind]) for kind in ENTITY_SECTIONS},
         collections=site.collections,
         redirects=frozenset((r.from_url, r.to_url) for r in site.redirects),
+        templates=templates,
     )
 
 
@@ -135,9 +150,10 @@ class Fresh:
     redirects: frozenset  # (from URL, to URL) of stubs to render
     shown: set  # figids whose page changes (`figures`, and those that mention an entity whose reference changed)
     layouts: dict  # out path → Layout of each per-figure file of the last build
+    templates: set  # names of the templates that changed, with what they depend on
 
     def page(self, page: Page) -> bool:
-        return page.out_path in self.pages
+        return page.out_path in self.pages or page.template in self.templates
 
 
 def list_page_changed(site: Site, old: tuple, new: tuple, number: int, changed) -> bool:
@@ -190,4 +206,7 @@ def fresh_outputs(old: Shape | None, new: Shape, site: Site) -> Fresh | None:
         was, now = old.collections.get(group, {}).get(name, ()), site.collections[group].get(name, ())
         if list_page_changed(site, was, now, page.number, changed):
             pages.add(page.out_path)
-    return Fresh(pages, changed, new.redirects - old.redirects, shown, old.layouts)
+    templates = {name for name in new.templates.keys() | old.templates.keys()
+                 if new.templates.get(name) != old.templates.get(name)}
+    redirects = new.redirects if "redirect.html" in templates else new.redirects - old.redirects
+    return Fresh(pages, changed, redirects, shown, old.layouts, templates)

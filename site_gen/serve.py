@@ -15,8 +15,6 @@ import webbrowser
 from pathlib import Path
 from urllib.parse import unquote
 
-import jinja2
-import jinja2.meta
 
 from site_gen.build import build, collector_paused, fingerprint_assets
 from site_gen.parallel import default_jobs, run_shares
@@ -28,6 +26,7 @@ from site_gen.jsonld import shown_on_figures
 from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, leads_outside, load_record
 from site_gen.model import Figure
 from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, figure_downloads, make_environment,
+                             template_users,
                              per_figure_files, render_figure_data, render_redirects_file, render_sitemaps)
 from site_gen.search import NAMES_FOLDER, PAGEFIND_FOLDER, render_name_index, run_pagefind
 from site_gen.settings import Settings
@@ -136,27 +135,6 @@ def _stat(path: Path):
 
 def _changed(before: dict, after: dict) -> set[Path]:
     return {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
-
-
-def template_users(env: jinja2.Environment, templates: Path) -> dict[str, set[str]]:
-    """template name → every template it extends, includes or imports, itself included."""
-    direct: dict[str, set[str]] = {}
-    for path in templates.glob("*.html"):
-        try:
-            ast = env.parse(path.read_text(encoding="utf-8"))
-            direct[path.name] = {t for t in jinja2.meta.find_referenced_templates(ast) if t}
-        except (jinja2.TemplateSyntaxError, OSError):
-            direct[path.name] = set()
-    closure = {}
-    for name in direct:
-        seen, todo = {name}, [name]
-        while todo:
-            for dep in direct.get(todo.pop(), ()):
-                if dep not in seen:
-                    seen.add(dep)
-                    todo.append(dep)
-        closure[name] = seen
-    return closure
 
 
 class Preview:
@@ -489,8 +467,6 @@ class Preview:
                 self.env.cache.clear()
             self.renderer.items.clear()  # list entries come from macros.html
             names = {p.name for p in templates}
-            if names & set(self.renderer.partials):  # the cached header or footer: every page shows it
-                names.add("base.html")
             self.renderer.partials.clear()
             self.users = template_users(self.env, self.templates)
             probes: set[str] = set()  # one page per edited template, rendered now: its errors show at once
