@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             from site_gen import serve
 
             return serve.run(settings, root, host=args.host, port=args.port, open_browser=args.open, jobs=args.jobs,
-                             use_cache=not args.no_cache)
+                             use_cache=not args.no_cache, config=args.config, overrides=overrides)
         from site_gen import build, progress
 
         result = build.build(settings, root, strict=args.strict, jobs=args.jobs, use_cache=not args.no_cache,

@@ -29,7 +29,7 @@ from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, figure_do
                              template_users,
                              per_figure_files, render_figure_data, render_redirects_file, render_sitemaps)
 from site_gen.search import NAMES_FOLDER, PAGEFIND_FOLDER, render_name_index, run_pagefind
-from site_gen.settings import Settings
+from site_gen.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -151,16 +151,17 @@ class Preview:
     that is requested before then is rendered for that request.
     """
 
-    def __init__(self, settings: Settings, root: Path, jobs: int | None = None, use_cache: bool = True):
+    def __init__(self, settings: Settings, root: Path, jobs: int | None = None, use_cache: bool = True,
+                 config: Path | None = None, overrides: dict | None = None):
         self.settings = settings
         self.root = root
         self.jobs = jobs
         self.use_cache = use_cache
-        self.output = settings.resolve(root, "output").absolute()
-        self.source = settings.resolve(root, "source").absolute()
-        self.templates = settings.resolve(root, "templates").absolute()
-        self.static = settings.resolve(root, "static").absolute()
-        self.config = (root / "pyproject.toml").absolute()
+        # the settings file, read again when it changes (with the command line's `overrides` on top)
+        self.config = (config if config is not None else root / "pyproject.toml").absolute()
+        self.overrides = overrides or {}
+        self.bad_settings = False
+        self._locate()
         self.error: str | None = None
         self.file_problems: dict[str, list[Problem]] = {}
         self.site = None
@@ -174,7 +175,27 @@ class Preview:
         self.pending: dict[str, Page] = {}  # out path → page whose template changed, not yet re-rendered
         self.viewed: dict[str, None] = {}  # out paths of the pages served last, oldest first
         self.dirty = threading.Event()  # set by `changed`: the background has pages or files to write
+
+    def _locate(self) -> None:
+        """The folders the settings name."""
+        settings, root = self.settings, self.root
+        self.output = settings.resolve(root, "output").absolute()
+        self.source = settings.resolve(root, "source").absolute()
+        self.templates = settings.resolve(root, "templates").absolute()
+        self.static = settings.resolve(root, "static").absolute()
         self._real_output = self.output.resolve()
+
+    def _reload_settings(self) -> bool:
+        """Read the settings file again; False (the error shown) when it cannot be used."""
+        try:
+            self.settings, self.root = load_settings(self.config, self.overrides)
+        except SiteError as exc:
+            self._fail(str(exc))
+            self.bad_settings = True  # tried again on every change, until they can be used
+            return False
+        self.bad_settings = False
+        self._locate()
+        return True
 
     @property
     def problems(self) -> list[Problem]:
@@ -373,6 +394,9 @@ class Preview:
             changed = self._classify(paths)  # one filter for both ways of learning of a change
             if not any(changed.values()):
                 return False
+            if (changed["config"] or self.bad_settings) and not self._reload_settings():
+                self.state = self._snapshot()
+                return True
             if self.site is None or changed["config"] or changed["static"] or any(
                     self._is_organism_file(p) for p in changed["source"]):
                 self.full_build()
@@ -700,11 +724,12 @@ def _watch(preview: Preview, loop, stop: threading.Event) -> None:
 
 
 def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 8000,
-        open_browser: bool = False, jobs: int | None = None, use_cache: bool = True) -> int:
+        open_browser: bool = False, jobs: int | None = None, use_cache: bool = True,
+        config: Path | None = None, overrides: dict | None = None) -> int:
     from livereload import Server
     from tornado.ioloop import IOLoop
 
-    preview = Preview(settings, root, jobs, use_cache)
+    preview = Preview(settings, root, jobs, use_cache, config, overrides)
     preview.rebuild()
     server = Server(preview)
     stop = threading.Event()

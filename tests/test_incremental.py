@@ -11,6 +11,7 @@ from site_gen import serve
 from site_gen.build import build
 from site_gen.index import out_path_for
 from site_gen.serve import Preview
+from site_gen.settings import load_settings
 from tests.conftest import EPOCH, REPO, copy_full_source, make_settings, minimal_record, snapshot, write_files
 
 
@@ -225,3 +226,38 @@ def test_a_page_that_cannot_be_written_when_asked_for_shows_why(preview, monkeyp
     gene.write_text(good)
     preview.on_change()  # the next change builds again
     assert preview.error is None and request(preview, asked)[0] == "200 OK"
+
+
+def test_the_preview_reads_its_settings_file_again_and_only_the_one_it_was_given(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.chdir(tmp_path)
+    source = copy_full_source(tmp_path / "src")
+    config = tmp_path / "site.toml"
+    table = (f'[tool.site_gen]\nsource = "src"\noutput = "out"\ntemplates = "{REPO / "templates"}"\n'
+             f'static = "{REPO / "static"}"\nsearch_index = "none"\n')
+    config.write_text(table + 'title = "First title"\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.site_gen]\ntitle = "Not this one"\n')
+    settings, root = load_settings(config, {})
+    live = Preview(settings, root, jobs=1, config=config, overrides={})
+    live.rebuild()
+    home = tmp_path / "out" / "index.html"
+    assert "<title>First title</title>" in home.read_text()
+
+    (tmp_path / "pyproject.toml").write_text('[tool.site_gen]\ntitle = "Still not this one"\n')
+    assert not live.on_change()  # another settings file than --config's: nothing to do
+
+    config.write_text(table + 'title = "Second title"\n')
+    assert live.on_change() and live.error is None
+    assert "<title>Second title</title>" in home.read_text()
+
+    config.write_text(table + 'title = "Third"\npage_size = "many"\n')  # bad settings: said, site kept
+    live.on_change()
+    assert live.error and "page_size" in live.error and "<title>Second title</title>" in home.read_text()
+    (source / "seeds" / "new.md").write_text(minimal_record("PMC5__new"))  # still said, whatever changes
+    live.on_change()
+    assert live.error and "page_size" in live.error
+
+    config.write_text(table + 'title = "Third"\npage_size = 5\n')
+    live.on_change()
+    assert live.error is None and "<title>Third</title>" in home.read_text()
+    assert live.settings.page_size == 5 and (tmp_path / "out" / "genes" / "page-2.html").exists()
