@@ -367,6 +367,14 @@ CATALOGUE_FILES = (
 )
 
 
+def check_folders(settings: Settings, root: Path) -> None:
+    """The source, templates and static folders exist, or a SiteError says which and what to do."""
+    for name in ("source", "templates", "static"):
+        folder = settings.resolve(root, name)
+        if not folder.is_dir():
+            raise SiteError(f"no {name} folder at {folder}; run in the site's folder or pass --{name}")
+
+
 def _report(problems: list[Problem]) -> None:
     for problem in sorted(problems, key=lambda p: (p.src_path, p.line, p.field)):
         log.warning("%s", problem)

@@ -1,8 +1,9 @@
-"""Command line: parse flags, then call build or serve. Nothing else."""
+"""Command line: parse flags, then call build, serve, check or clean. Nothing else."""
 from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -12,18 +13,37 @@ from site_gen.settings import SETTING_FIELDS, load_settings
 
 log = logging.getLogger("site_gen")
 PATH_SETTINGS = ("source", "output", "templates", "static")
+# The short flags Hugo, Zola and MkDocs users reach for.
+SHORT_FLAGS = {"source": ["-s"], "output": ["-o", "-d"], "base_url": ["-b"]}
+DEFAULT_CONFIG = Path("pyproject.toml")
+
+EPILOG = """\
+examples:
+  site-gen build                       build seeds/ into _site/ (settings: [tool.site_gen] of pyproject.toml)
+  site-gen build -b https://example.org/pfocr -o public
+  site-gen serve -p 8080 --open        preview with live reload
+  site-gen check                       report every input and settings problem, write nothing
+  site-gen clean                       remove the output and what the generator keeps beside it
+
+exit status: 0 done; 1 a build or check failed, or found problems with --strict; 2 bad command line;
+130 interrupted.
+
+environment: SOURCE_DATE_EPOCH fixes the build date (reproducible builds); CI set (or an output that
+is not a terminal) turns the progress bars off.
+"""
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=Path("pyproject.toml"),
-                        help="TOML file with a [tool.site_gen] table (default: pyproject.toml)")
+def _add_common(parser: argparse.ArgumentParser, cache: bool = True) -> None:
+    parser.add_argument("-c", "--config", type=Path, default=None,
+                        help="TOML file with a [tool.site_gen] table (default: pyproject.toml, if there is one)")
     group = parser.add_argument_group("settings (override the config file)")
     for name, f in SETTING_FIELDS.items():
-        group.add_argument(f"--{name.replace('_', '-')}", dest=f"setting_{name}", metavar=name.upper(),
-                           type=int if f.type == "int" else str, default=None, help=f.metadata["help"])
-    parser.add_argument("--strict", action="store_true", help="fail when any input problem was reported")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="parse every record again instead of reusing the parse cache beside the output")
+        group.add_argument(*SHORT_FLAGS.get(name, []), f"--{name.replace('_', '-')}", dest=f"setting_{name}",
+                           metavar=name.upper(), type=int if f.type == "int" else str, default=None,
+                           help=f.metadata["help"])
+    if cache:
+        parser.add_argument("--no-cache", action="store_true",
+                            help="build everything again: parse every record, render every page")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="processes to use (default: all cores)")
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("-q", "--quiet", action="store_true", help="print only problems and errors")
@@ -31,16 +51,25 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="site-gen", description="Build the Pathway Figure OCR catalogue site.")
+    parser = argparse.ArgumentParser(prog="site-gen", description="Build the Pathway Figure OCR catalogue site.",
+                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"site-gen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    build = commands.add_parser("build", help="build the site into the output folder")
+    build = commands.add_parser("build", help="build the site into the output folder", epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common(build)
-    serve = commands.add_parser("serve", help="build, serve on loopback and rebuild on change")
+    build.add_argument("--strict", action="store_true", help="fail, writing nothing, when any input problem is found")
+    serve = commands.add_parser("serve", help="build, serve on loopback and rebuild on change", epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    serve.add_argument("-p", "--port", type=int, default=8000, help="port to listen on (default: 8000)")
     serve.add_argument("--open", action="store_true", help="open the site in a browser")
+    check = commands.add_parser("check", help="report every input and settings problem; write nothing; "
+                                              "exit status 1 if there is any")
+    _add_common(check, cache=False)
+    clean = commands.add_parser("clean", help="remove the output folder and everything the generator keeps beside it")
+    _add_common(clean, cache=False)
     return parser
 
 
@@ -62,19 +91,60 @@ def main(argv: list[str] | None = None) -> int:
         if overrides[name] is not None:
             overrides[name] = str(Path(overrides[name]).resolve())
     try:
-        settings, root = load_settings(args.config, overrides)
+        if args.config is not None and not args.config.is_file():
+            raise SiteError(f"--config {args.config}: no such file")
+        config = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+        settings, root = load_settings(config, overrides)
+        if args.command == "clean":
+            return clean(settings, root)
+        from site_gen import build, progress
+
+        build.check_folders(settings, root)
+        if args.command == "check":
+            return check(settings, root, args.jobs)
         if args.command == "serve":
             from site_gen import serve
 
             return serve.run(settings, root, host=args.host, port=args.port, open_browser=args.open, jobs=args.jobs,
-                             use_cache=not args.no_cache, config=args.config, overrides=overrides)
-        from site_gen import build, progress
-
+                             use_cache=not args.no_cache, config=config, overrides=overrides)
         result = build.build(settings, root, strict=args.strict, jobs=args.jobs, use_cache=not args.no_cache,
-                             progress=progress.wanted(args.quiet))
+                             force=args.no_cache, progress=progress.wanted(args.quiet))
     except SiteError as exc:
         log.error("error: %s", exc)
         return 1
     except KeyboardInterrupt:
         return 130
     return 0 if result.ok and not (args.strict and result.problems) else 1
+
+
+def check(settings, root: Path, jobs: int | None) -> int:
+    """`site-gen check`: read and index every record (without the parse cache, so nothing is written),
+    report every problem, and say how many."""
+    from site_gen.build import gather
+    from site_gen.errors import summarize_problems
+
+    gathered = gather(settings, root, jobs or 1, use_cache=False)
+    for problem in sorted(gathered.problems, key=lambda p: (p.src_path, p.line, p.field)):
+        log.warning("%s", problem)
+    if gathered.problems:
+        log.error("%s", summarize_problems(gathered.problems))
+        return 1
+    log.info("no problems in %d figures", len(gathered.site.figures))
+    return 0
+
+
+def clean(settings, root: Path) -> int:
+    """`site-gen clean`: the output folder and what the generator keeps beside it (caches, build state,
+    the preview's search index being made), as `make clean` would."""
+    output = settings.resolve(root, "output")
+    removed = []
+    for path in [output, *sorted(output.parent.glob(f".{output.name}.*"))]:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        removed.append(path.name)
+    log.info("removed %s", ", ".join(removed) if removed else "nothing (no output yet)")
+    return 0

@@ -620,6 +620,10 @@ class Preview:
 
     # --- WSGI ---------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
+        body = self._serve(environ, start_response)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else body  # HEAD: GET's headers, no body
+
+    def _serve(self, environ, start_response):
         raw = environ.get("PATH_INFO", "/")
         try:
             path = unquote(raw.encode("latin-1").decode("utf-8"))
@@ -685,14 +689,15 @@ class Preview:
 
     def _redirect(self, start_response, location: str, status: int):
         reason = {301: "Moved Permanently", 302: "Found", 200: "OK"}.get(status, "Moved Permanently")
+        body = f"redirect to {location}\n".encode()
         start_response(f"{status} {reason}", [("Location", location), ("Content-Type", "text/plain"),
-                                              ("Cache-Control", "no-store")])
-        return [f"redirect to {location}\n".encode()]
+                                              ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
+        return [body]
 
     @staticmethod
     def _respond(start_response, status: str, body: bytes, kind: str):
-        start_response(status, [("Content-Type", kind), ("Cache-Control", "no-store"),
-                                ("X-Content-Type-Options", "nosniff")])
+        start_response(status, [("Content-Type", kind), ("Content-Length", str(len(body))),
+                                ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")])
         return [body]
 
     def _error_page(self) -> bytes:
@@ -709,8 +714,9 @@ class Preview:
             return body
         items = "".join(f"<li>{html.escape(str(p))}</li>" for p in self.problems[:50])
         more = f"<li>… and {len(self.problems) - 50} more</li>" if len(self.problems) > 50 else ""
-        banner = (f'<aside role="alert" style="background:#fff3cd;border-bottom:2px solid #d39e00;padding:.5rem 1rem">'
-                  f"<strong>{len(self.problems)} input problem(s) in the last build</strong><ul>{items}{more}</ul></aside>")
+        banner = (f'<aside aria-label="Input problems" style="background:#fff3cd;border-bottom:2px solid #d39e00;'
+                  f'padding:.5rem 1rem"><div role="alert"><strong>{len(self.problems)} input problem(s) in the last '
+                  f"build</strong><ul>{items}{more}</ul></div></aside>")
         return body.replace(b"<body>", b"<body>" + banner.encode(), 1)
 
 

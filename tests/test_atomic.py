@@ -16,7 +16,7 @@ from tests.conftest import EPOCH, REPO, snapshot
 
 
 def build_cmd(source: Path, output: Path) -> list[str]:
-    return [sys.executable, "-m", "site_gen", "build", "--config", str(source / "none.toml"), "--source", str(source),
+    return [sys.executable, "-m", "site_gen", "build", "--config", str(REPO / "tests" / "empty.toml"), "--source", str(source),
             "--output", str(output), "--templates", str(REPO / "templates"), "--static", str(REPO / "static"),
             "--jobs", "2", "-q", "--search-index", "none"]  # Pagefind is checked in test_search
 

@@ -57,7 +57,7 @@ def test_all_bad_settings_are_reported_in_one_run(tmp_path, monkeypatch, capsys)
 
 def test_strict_exit_code_and_summary(tmp_path, capfd):
     write_files(tmp_path / "src", {"a.md": minimal_record("PMC1__ok"), "b.md": "---\nfigid: [x]\n---\n"})
-    cmd = [sys.executable, "-m", "site_gen", "build", "--config", str(tmp_path / "none.toml"),
+    cmd = [sys.executable, "-m", "site_gen", "build", "--config", str(REPO / "tests" / "empty.toml"),
            "--source", str(tmp_path / "src"), "--output", str(tmp_path / "out"),
            "--templates", str(REPO / "templates"), "--static", str(REPO / "static")]
     lenient = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
@@ -114,3 +114,72 @@ def test_a_progress_bar_on_a_terminal_only(tmp_path):
                             str(tmp_path / "d"), "--search-index", "none"],
                            capture_output=True, cwd=REPO, env={k: v for k, v in os.environ.items() if k != "CI"})
     assert piped.returncode == 0 and b"%|" not in piped.stderr
+
+
+def test_a_missing_config_file_or_folder_is_an_error_that_names_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "--config", "nope.toml"]) == 1
+    assert "error: --config nope.toml: no such file" in capsys.readouterr().err
+    assert not (tmp_path / "_site").exists()
+    write_files(tmp_path / "seeds", {"a.md": minimal_record("PMC1__x")})
+    for command in ("build", "serve", "check"):  # run outside the site's folder: no templates here
+        assert main([command]) == 1
+        err = capsys.readouterr().err
+        assert f"error: no templates folder at {tmp_path / 'templates'}; run in the site's folder or pass --templates" in err
+    config = write_config(tmp_path / "site.toml", "source = 'elsewhere'")
+    assert main(["build", "-c", str(config)]) == 1
+    assert f"no source folder at {tmp_path / 'elsewhere'}" in capsys.readouterr().err
+
+
+def test_short_flags_and_no_cache_builds_everything_again(tmp_path, monkeypatch, capsys):
+    write_files(tmp_path / "src", {"a.md": minimal_record("PMC1__short")})
+    config = write_config(tmp_path / "site.toml", "search_index = 'none'")
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "-c", str(config), "-s", "src", "-o", "public", "-b", "https://short.example.org", "-q"]) == 0
+    page = site_file(tmp_path / "public", "/figures/PMC1__short.html")
+    assert '<link rel="canonical" href="https://short.example.org/figures/PMC1__short.html">' in page.read_text()
+    args = ["build", "-c", str(config), "-s", "src", "-d", "public", "-b", "https://short.example.org"]
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "is up to date" in capsys.readouterr().err
+    assert main([*args, "--no-cache"]) == 0
+    err = capsys.readouterr().err
+    assert "is up to date" not in err and "1 records parsed, 0 cached" in err
+
+
+def test_check_reports_every_problem_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    write_files(tmp_path / "src", {"a.md": minimal_record("PMC1__ok"), "b.md": "---\nfigid: [x]\n---\n",
+                                   "c.md": minimal_record("PMC3__ok", year="'twenty'")})
+    config = write_config(tmp_path / "site.toml", "source = 'src'")
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert main(["check", "-c", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert "src/b.md:2: figid: expected text, got a list" in err and "src/c.md:" in err and "year" in err
+    assert "2 problem(s) in 2 file(s)" in err
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing written
+    (tmp_path / "src" / "b.md").unlink()
+    (tmp_path / "src" / "c.md").unlink()
+    assert main(["check", "-c", str(config)]) == 0
+
+
+def test_clean_removes_the_output_and_what_is_kept_beside_it(tmp_path, monkeypatch):
+    write_files(tmp_path / "src", {"a.md": minimal_record("PMC1__clean")})
+    config = write_config(tmp_path / "site.toml", "source = 'src'\nsearch_index = 'none'")
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "-c", str(config), "-q"]) == 0
+    beside = {p.name for p in tmp_path.iterdir()} - {"src", "site.toml"}
+    assert "_site" in beside and any(name.startswith("._site.") for name in beside)
+    assert main(["clean", "-c", str(config)]) == 0
+    assert {p.name for p in tmp_path.iterdir()} == {"src", "site.toml"}
+    assert main(["clean", "-c", str(config)]) == 0  # nothing left: still fine
+
+
+def test_help_gives_examples_exit_codes_and_environment(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["build", "--help"])
+    out = capsys.readouterr().out
+    for words in ("site-gen serve -p 8080", "exit status:", "SOURCE_DATE_EPOCH", "-o OUTPUT, -d OUTPUT, --output OUTPUT"):
+        assert words in out

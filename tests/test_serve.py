@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -52,7 +53,7 @@ def running_server(root: Path, source: Path, seconds: float = 20.0):
     """`site-gen serve` of `source` into root/out on a free loopback port: yields the port; always stopped."""
     port = free_port()
     env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
-    cmd = [sys.executable, "-m", "site_gen", "serve", "--config", str(root / "none.toml"),
+    cmd = [sys.executable, "-m", "site_gen", "serve", "--config", str(REPO / "tests" / "empty.toml"),
            "--source", str(source), "--output", str(root / "out"), "--port", str(port),
            "--templates", str(REPO / "templates"), "--static", str(REPO / "static")]
     log = (root / "serve.log").open("wb")  # a file, not a pipe: a full pipe would stall the server
@@ -99,6 +100,20 @@ def test_serves_reference_urls_redirects_and_404(server):
 
 @pytest.mark.parametrize("path", ["/../pyproject.toml", "/%2e%2e/pyproject.toml", "/figures/..%2f..%2fpyproject.toml",
                                   "//etc/passwd", "/%2fetc%2fpasswd", "/figures/%00.html"])
+def test_head_answers_like_get_without_a_body(server):
+    port, _source, _out = server
+    for path, status in ((FIGURE, 200), ("/figures/PMC7988944__F6", 301), ("/no/such/page.html", 404),
+                         ("/search.json", 200)):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            conn.request("HEAD", path)
+            response = conn.getresponse()
+            assert (response.status, response.read()) == (status, b""), path
+            assert response.getheader("Content-Type") == fetch(port, path)[1]["Content-Type"]
+        finally:
+            conn.close()
+
+
 def test_no_request_path_reads_outside_the_site(server, path):
     port, _source, _out = server
     status, _h, body = fetch(port, path)
@@ -124,6 +139,8 @@ def test_broken_record_shows_its_problem_and_recovers(server):
 
     body = wait_for(home_with_problem)
     assert f"{SEED}:" in body and "invalid YAML" in body
+    banner = re.search(r"<aside[^>]*>.*?</aside>", body, re.S).group(0)  # a landmark holding an alert (ARIA
+    assert 'aria-label="Input problems"' in banner and '<div role="alert">' in banner  # allows no alert role on it)
     seed.write_text(good)
     wait_for(lambda: "input problem(s)" not in fetch(port, "/")[2] and fetch(port, FIGURE)[0] == 200)
 
@@ -175,7 +192,7 @@ def test_ctrl_c_stops_the_server_cleanly(tmp_path):
 
     port = free_port()
     env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
-    proc = subprocess.Popen([sys.executable, "-m", "site_gen", "serve", "--config", str(tmp_path / "none.toml"),
+    proc = subprocess.Popen([sys.executable, "-m", "site_gen", "serve", "--config", str(REPO / "tests" / "empty.toml"),
                              "--source", str(SEEDS), "--output", str(tmp_path / "out"), "--port", str(port),
                              "--templates", str(REPO / "templates"), "--static", str(REPO / "static")],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
