@@ -98,8 +98,6 @@ def test_serves_reference_urls_redirects_and_404(server):
     assert status == 404 and "Page not found" in body
 
 
-@pytest.mark.parametrize("path", ["/../pyproject.toml", "/%2e%2e/pyproject.toml", "/figures/..%2f..%2fpyproject.toml",
-                                  "//etc/passwd", "/%2fetc%2fpasswd", "/figures/%00.html"])
 def test_head_answers_like_get_without_a_body(server):
     port, _source, _out = server
     for path, status in ((FIGURE, 200), ("/figures/PMC7988944__F6", 301), ("/no/such/page.html", 404),
@@ -114,6 +112,8 @@ def test_head_answers_like_get_without_a_body(server):
             conn.close()
 
 
+@pytest.mark.parametrize("path", ["/../pyproject.toml", "/%2e%2e/pyproject.toml", "/figures/..%2f..%2fpyproject.toml",
+                                  "//etc/passwd", "/%2fetc%2fpasswd", "/figures/%00.html"])
 def test_no_request_path_reads_outside_the_site(server, path):
     port, _source, _out = server
     status, _h, body = fetch(port, path)
