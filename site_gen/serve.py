@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import html
 import itertools
 import logging
 import mimetypes
 import os
 import shutil
+import socket
 import threading
 import time
 import webbrowser
@@ -729,12 +731,30 @@ def _watch(preview: Preview, loop, stop: threading.Event) -> None:
         preview.changed({path for _kind, path in changes}, loop)  # here, off the loop that serves requests
 
 
+def available_port(host: str, port: int, tries: int = 20) -> int:
+    """`port`, or the next one that is free on `host` (as `hugo server` does); a SiteError when none of
+    `tries` ports is."""
+    for candidate in range(port, port + tries):
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            try:
+                probe.bind((host, candidate))
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    raise SiteError(f"cannot listen on {host}:{candidate}: {exc.strerror}") from exc
+                continue
+        if candidate != port:
+            log.warning("port %d is in use; serving on port %d instead", port, candidate)
+        return candidate
+    raise SiteError(f"ports {port} to {port + tries - 1} on {host} are all in use; pass another with --port")
+
+
 def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 8000,
         open_browser: bool = False, jobs: int | None = None, use_cache: bool = True,
         config: Path | None = None, overrides: dict | None = None) -> int:
     from livereload import Server
     from tornado.ioloop import IOLoop
 
+    port = available_port(host, port)
     preview = Preview(settings, root, jobs, use_cache, config, overrides)
     preview.rebuild()
     server = Server(preview)

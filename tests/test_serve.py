@@ -112,6 +112,20 @@ def test_head_answers_like_get_without_a_body(server):
             conn.close()
 
 
+def test_a_busy_port_moves_to_the_next_free_one():
+    from site_gen.errors import SiteError
+    from site_gen.serve import available_port
+
+    port = free_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        assert available_port("127.0.0.1", port) > port
+        with pytest.raises(SiteError, match=f"ports {port} to {port} on 127.0.0.1 are all in use"):
+            available_port("127.0.0.1", port, tries=1)
+    assert available_port("127.0.0.1", port) == port
+
+
 @pytest.mark.parametrize("path", ["/../pyproject.toml", "/%2e%2e/pyproject.toml", "/figures/..%2f..%2fpyproject.toml",
                                   "//etc/passwd", "/%2fetc%2fpasswd", "/figures/%00.html"])
 def test_no_request_path_reads_outside_the_site(server, path):
