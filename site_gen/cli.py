@@ -65,6 +65,8 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("-p", "--port", type=int, default=8000, help="port to listen on (default: 8000)")
     serve.add_argument("--open", action="store_true", help="open the site in a browser")
+    serve.add_argument("--no-livereload", action="store_true",
+                       help="serve the pages as built: no reload script, no reload on change")
     check = commands.add_parser("check", help="report every input and settings problem; write nothing; "
                                               "exit status 1 if there is any")
     _add_common(check, cache=False)
@@ -106,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             from site_gen import serve
 
             return serve.run(settings, root, host=args.host, port=args.port, open_browser=args.open, jobs=args.jobs,
-                             use_cache=not args.no_cache, config=config, overrides=overrides)
+                             use_cache=not args.no_cache, config=config, overrides=overrides,
+                             livereload=not args.no_livereload)
         result = build.build(settings, root, strict=args.strict, jobs=args.jobs, use_cache=not args.no_cache,
                              force=args.no_cache, progress=progress.wanted(args.quiet))
     except SiteError as exc:

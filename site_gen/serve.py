@@ -750,9 +750,13 @@ def available_port(host: str, port: int, tries: int = 20) -> int:
 
 def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 8000,
         open_browser: bool = False, jobs: int | None = None, use_cache: bool = True,
-        config: Path | None = None, overrides: dict | None = None) -> int:
+        config: Path | None = None, overrides: dict | None = None, livereload: bool = True) -> int:
+    """Build, serve and rebuild on change until interrupted. Without `livereload` no script is injected
+    and browsers are not told to reload (MkDocs' --no-livereload): pages are still rebuilt."""
     from livereload import Server
+    from tornado.httpserver import HTTPServer
     from tornado.ioloop import IOLoop
+    from tornado.wsgi import WSGIContainer
 
     port = available_port(host, port)
     preview = Preview(settings, root, jobs, use_cache, config, overrides)
@@ -771,7 +775,11 @@ def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 800
     # start: it is told it never sees anything.
     server.watcher.examine = lambda: (None, None)
     try:
-        server.serve(host=host, port=port, restart_delay=0, debug=False)
+        if livereload:
+            server.serve(host=host, port=port, restart_delay=0, debug=False)
+        else:
+            HTTPServer(WSGIContainer(preview)).listen(port, host)
+            IOLoop.instance().start()
     except KeyboardInterrupt:
         pass
     finally:

@@ -49,13 +49,13 @@ def wait_for(predicate, seconds: float = 20.0):
 
 
 @contextlib.contextmanager
-def running_server(root: Path, source: Path, seconds: float = 20.0):
+def running_server(root: Path, source: Path, seconds: float = 20.0, *flags: str):
     """`site-gen serve` of `source` into root/out on a free loopback port: yields the port; always stopped."""
     port = free_port()
     env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
     cmd = [sys.executable, "-m", "site_gen", "serve", "--config", str(REPO / "tests" / "empty.toml"),
            "--source", str(source), "--output", str(root / "out"), "--port", str(port),
-           "--templates", str(REPO / "templates"), "--static", str(REPO / "static")]
+           "--templates", str(REPO / "templates"), "--static", str(REPO / "static"), *flags]
     log = (root / "serve.log").open("wb")  # a file, not a pipe: a full pipe would stall the server
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -110,6 +110,18 @@ def test_head_answers_like_get_without_a_body(server):
             assert response.getheader("Content-Type") == fetch(port, path)[1]["Content-Type"]
         finally:
             conn.close()
+
+
+def test_without_livereload_pages_are_served_as_built_and_still_rebuilt(tmp_path):
+    source = tmp_path / "src"
+    shutil.copytree(SEEDS, source)
+    with running_server(tmp_path, source, 20.0, "--no-livereload") as port:
+        status, _h, body = fetch(port, FIGURE)
+        assert status == 200 and "livereload" not in body
+        assert body.encode() == site_file(tmp_path / "out", FIGURE).read_bytes()
+        seed = source / SEED
+        seed.write_text(seed.read_text().replace(TITLE_LINE, "figtitle: Rebuilt without live reload"))
+        wait_for(lambda: "Rebuilt without live reload" in fetch(port, FIGURE)[2])
 
 
 def test_a_busy_port_moves_to_the_next_free_one():
