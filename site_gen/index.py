@@ -336,13 +336,10 @@ class Tally:
         for key, name in names:
             _bump(self.names[key], name, sign)
         for key in keys:
-            if sign > 0:
-                self.figids[key].add(fig.figid)
-            else:
-                self.figids[key].discard(fig.figid)
-                if not self.figids[key]:
-                    for table in (self.figids, self.names, self.words, self.extra):
-                        table.pop(key, None)
+            self.figids[key].discard(fig.figid)
+            if not self.figids[key]:
+                for table in (self.figids, self.names, self.words, self.extra):
+                    table.pop(key, None)
         return keys
 
     def best_name(self, key: str) -> str:

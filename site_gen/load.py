@@ -14,10 +14,7 @@ from site_gen.errors import Problem
 
 log = logging.getLogger(__name__)
 
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 RECORD_SUFFIXES = (".md", ".txt")
-DATA_FOLDER = "_data"
 ORGANISM_FOLDER = "_organisms"
 MENTION_KINDS = ("genes", "chemicals", "diseases")
 # The columns a sidecar table needs, in each layout it may have (the first is the one asked for).
@@ -238,17 +235,6 @@ def load_organism_records(files: SourceFiles, problems: list[Problem]) -> list[R
     return organisms
 
 
-def load_records(source: Path) -> tuple[list[RawRecord], list[RawRecord], list[Problem]]:
-    """(figure records, organism records, problems) for every file under `source`."""
-    problems: list[Problem] = []
-    files = find_source_files(source)
-    problems += refused_problems(files)
-    records = [r for p in files.records if (r := load_record(p, files.tables, problems))]
-    organisms = load_organism_records(files, problems)
-    log.debug("loaded %d records, %d organism files", len(records), len(organisms))
-    return records, organisms, problems
-
-
 def find_field_line(src_path: str, field_path: tuple) -> int:
     """The file line of a field (`("genes", 4, "entrez")`) in a record, for error messages.
 
@@ -257,7 +243,7 @@ def find_field_line(src_path: str, field_path: tuple) -> int:
     try:
         text = Path(src_path).read_bytes().decode("utf-8").removeprefix("\ufeff").replace("\r\n", "\n")
         front = text.split("\n---", 1)[0].removeprefix("---\n")
-        node = yaml.compose(front, Loader=Loader)
+        node = yaml.compose(front, Loader=fastyaml.Loader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return 0
     line = node.start_mark.line if node is not None else -FRONT_MATTER_FIRST_LINE

@@ -496,9 +496,5 @@ class _Fields:
         return DiseaseMention(row["word"], row.get("name") or row.get("match"), mesh, doid, "MESH" if mesh else None)
 
 
-def build_figures(records: list[RawRecord], problems: list[Problem]) -> list[Figure]:
-    return [fig for raw in records if (fig := Figure.from_raw(raw, problems)) is not None]
-
-
 def build_organism_infos(records: list[RawRecord], problems: list[Problem]) -> list[OrganismInfo]:
     return [o for raw in records if (o := OrganismInfo.from_raw(raw, problems)) is not None]

@@ -1,4 +1,5 @@
-"""Stage 4, render: (Site, one item) → text. Pure: no disk writes, no globals."""
+"""Stage 4, render: (Site, one item) → text. Writes nothing (`describe_downloads` reads the sizes of the
+bulk files a build made, for the pages rendered after them)."""
 from __future__ import annotations
 
 import csv

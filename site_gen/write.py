@@ -1,4 +1,5 @@
-"""Stage 5, write: the only module that touches the output folder.
+"""Stage 5, write: how a build writes the output folder (the preview updates the folder it serves in
+place, through `serve._replace`, and the search index is written by `search.run_pagefind`).
 
 A build writes a complete new site beside the old one, then swaps the two folders. Files whose bytes
 did not change are hard-linked from the old site, so they keep their identity and modification time.
