@@ -58,18 +58,25 @@ def fixed_build_date(monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
 
 
-@pytest.fixture(scope="session")
-def full_site(tmp_path_factory):
-    """The seeds and the corpus built once: (source folder, output folder, build result)."""
+def build_full_source(root: Path, extra: dict[str, str] | None = None):
+    """The seeds and the corpus, with `extra` files in a folder of their own, built into root/_site at
+    the fixed build date: (source folder, output folder, build result)."""
     mp = pytest.MonkeyPatch()
     mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root = tmp_path_factory.mktemp("full")
     source = copy_full_source(root / "src")
+    if extra:
+        write_files(source / "extra", extra)
     output = root / "_site"
     result = run_build(source, output)
     mp.undo()
     assert result.ok
     return source, output, result
+
+
+@pytest.fixture(scope="session")
+def full_site(tmp_path_factory):
+    """The seeds and the corpus built once: (source folder, output folder, build result)."""
+    return build_full_source(tmp_path_factory.mktemp("full"))
 
 
 def minimal_record(figid: str, **fields) -> str:

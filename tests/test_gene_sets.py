@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import EPOCH, copy_full_source, run_build, write_files
+from tests.conftest import build_full_source
 
 DATE = "20231114"  # the day of EPOCH
 HUMAN = "Homo sapiens"
@@ -106,16 +106,7 @@ MIXED = {
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root = tmp_path_factory.mktemp("mixed")
-    source = copy_full_source(root / "src")
-    write_files(source / "mixed", MIXED)
-    output = root / "_site"
-    result = run_build(source, output)
-    mp.undo()
-    assert result.ok
-    return source, output, result
+    return build_full_source(tmp_path_factory.mktemp("mixed"), MIXED)
 
 
 def _gmt_files(output: Path, kind: str = "gmt") -> dict[str, Path]:
