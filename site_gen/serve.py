@@ -343,7 +343,8 @@ class Preview:
                 _replace(self.output, out_path, text)
         self.pending_index = self.pending_index or (self.pending_data and self.settings.search_index == "pagefind")
         self.pending_data = False
-        log.info("updated %s in %.3f s", ", ".join(sorted(files)), time.perf_counter() - start)
+        log.info("updated %d catalogue-wide file(s) (download, search data, gene sets, sitemaps) in %.3f s",
+                 len(files), time.perf_counter() - start)
 
     def reindex(self) -> None:
         """Make the full-text index again, outside the lock: Pagefind takes half a minute at 10,000
@@ -608,6 +609,8 @@ class Preview:
                     added.append(fig)
                 if mine:
                     self.file_problems[shown] = mine
+                    for problem in mine:  # in the terminal too, not only on the pages
+                        log.warning("%s", problem)
         if removed and any("duplicate figid" in p.message for ps in self.file_problems.values() for p in ps):
             raise _NeedsFullBuild("a record that lost a duplicate figid may now win")
         touched, before = update_site(site, removed, added, problems)

@@ -261,3 +261,13 @@ def test_the_preview_reads_its_settings_file_again_and_only_the_one_it_was_given
     live.on_change()
     assert live.error is None and "<title>Third</title>" in home.read_text()
     assert live.settings.page_size == 5 and (tmp_path / "out" / "genes" / "page-2.html").exists()
+
+
+def test_a_record_edit_prints_its_problems_and_one_short_line(preview, caplog):
+    seed = preview.source / "seeds/003_00dc568588f0f9ad.txt"
+    with caplog.at_level("INFO", logger="site_gen"):
+        seed.write_text(seed.read_text().replace("year: '2020'", "year: 'soon'", 1))
+        preview.on_change()
+    problems = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("003_00dc568588f0f9ad.txt" in p and "year" in p for p in problems), problems
+    assert all(len(r.getMessage()) < 300 for r in caplog.records if r.levelname == "INFO")
