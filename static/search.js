@@ -7,7 +7,7 @@
   if (!box) { return; }
   var base = box.getAttribute("data-base") || "";
   var params = new URLSearchParams(window.location.search);
-  var query = (params.get("q") || "").trim();
+  var query = (params.get("q") || params.get("query") || "").trim();  // ?query= is the reference site's
   var organism = params.get("organism") || "";
   var from = parseInt(params.get("from") || "", 10);
   var to = parseInt(params.get("to") || "", 10);
@@ -131,7 +131,7 @@
   if (!isNaN(from) || !isNaN(to)) {
     var years = [];
     for (var y = isNaN(from) ? 1900 : from; y <= (isNaN(to) ? new Date().getFullYear() : to); y++) { years.push(String(y)); }
-    filters.year = { any: years };
+    filters.year = { any: years.length ? years : ["none"] };  // an empty range finds nothing, not everything
   }
   var asked = query || organism || !isNaN(from) || !isNaN(to);
   if (asked) { box.appendChild(el("p", { "class": "summary" }, "Searching…")); }

@@ -136,6 +136,15 @@ def _organisms(figid: str) -> set[str]:
     return names
 
 
+def test_the_reference_query_parameter_and_an_empty_year_range(page, site_url):
+    page.goto(f"{site_url}/search.html?query=STAT3")  # the reference site's parameter
+    page.wait_for_selector("#results[data-state=done]")
+    assert page.query_selector_all("#results a")[0].get_attribute("href") == "/genes/6774.html"
+    assert figure_links(search(page, site_url, "signaling", **{"from": "2030"})) == set()  # after the catalogue
+    assert figure_links(search(page, site_url, "signaling", **{"from": "2020", "to": "2010"})) == set()
+    assert page.errors == []
+
+
 def test_result_excerpts_are_the_figures_title_and_caption(page, site_url):
     search(page, site_url, "Kupffer")
     hit = page.locator("li.hit", has=page.locator('a[href="/figures/PMC5400654__oncotarget-08-22145-g003.html"]'))
