@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import orjson
 
-from site_gen.index import Site
+from site_gen.index import Site, figure_url
 from site_gen.model import HGNC_ORGANISM, Figure
 
 HUMAN = HGNC_ORGANISM[0]
@@ -18,15 +18,15 @@ def short_id(fig: Figure) -> str:
     return fig.aliases[0].rsplit("/", 1)[-1] if fig.aliases else fig.figid
 
 
-def alias_key(fig: Figure) -> str:
-    """The reference site lists figures by `figid_alias`."""
-    return short_id(fig)
+def by_short_id(site: Site, figids) -> list[str]:
+    """Figure IDs in the reference site's order: by short ID (`figid_alias`), then figid."""
+    return sorted(figids, key=lambda f: (short_id(site.figures[f]), f))
 
 
 def figure_info(site: Site, fig: Figure) -> bytes:
     """A figure's entry of `getFigureInfo.json`: the reference's fields, all text, organisms joined by
     ", "; `url` is its permanent short URL, as the reference gives it."""
-    path = fig.aliases[0] if fig.aliases else f"/figures/{fig.figid}.html"
+    path = fig.aliases[0] if fig.aliases else figure_url(fig.figid)
     return orjson.dumps({
         "figid": fig.figid,
         "url": site.settings.base_url + path,
@@ -40,10 +40,11 @@ def figure_info(site: Site, fig: Figure) -> bytes:
 
 
 def list_figures_by_organism(site: Site) -> bytes:
-    """Every organism (A-Z by Latin name, spaces as `_`) with the figures curated as showing it."""
+    """Every organism (A-Z by Latin name, spaces as `_`) with the figures curated as showing it, listed by
+    short ID (`figid_alias`), as the reference site lists them."""
     organisms = []
     for org in sorted(site.organisms.values(), key=lambda o: o.name):
-        curated = sorted((f for f in org.figids if f not in org.mined_only), key=lambda f: (alias_key(site.figures[f]), f))
+        curated = by_short_id(site, (f for f in org.figids if f not in org.mined_only))
         if curated:
             organisms.append({"latin": org.name.replace(" ", "_"), "common": (org.info and org.info.common) or "",
                               "figures": [{"figid": f} for f in curated]})

@@ -26,7 +26,6 @@ import markupsafe
 from markdown_it import MarkdownIt
 
 from site_gen import api, jsonld, links
-from site_gen.api import alias_key, figure_info, short_id
 from site_gen.errors import SiteError
 from site_gen.load import display_path
 from site_gen.index import (COLLECTIONS, ENTITY_SECTIONS, PATHWAY_LINKS, Entity, Page, Redirect, Site, collection_url,
@@ -45,8 +44,9 @@ NOT_IN_SITEMAP = {"404", "search"}
 # Rows handed to templates are named tuples: Jinja reads their fields without a failed attribute lookup.
 # A figure page's mention rows come ready to show, so that a template can unpack them in its loop
 # (`{% for word, match, label, href, entrez, ncbi, organism, group, source, m in genes %}`): a gene
-# table of 600 rows then costs no attribute lookup or call per cell. `label` is what a link to the entity's page says, `href` where it
-# goes (already under the base URL's path), and `m` the mention itself, for any other field.
+# table of 600 rows then costs no attribute lookup or call per cell. `label` is what a link to the
+# entity's page says, `href` where it goes (already under the base URL's path), and `m` the mention
+# itself, for any other field.
 GeneRow = namedtuple("GeneRow", "word match label href entrez ncbi organism group source m")
 ChemicalRow = namedtuple("ChemicalRow", "word label href mesh mesh_url chebi chebi_url m")
 DiseaseRow = namedtuple("DiseaseRow", "word label href mesh mesh_url doid doid_url m")
@@ -610,7 +610,7 @@ def search_entry(site: Site, fig: Figure) -> bytes:
 def gmt_head(fig: Figure) -> str:
     """The first two columns of a figure's line in PFOCR's GMT files: its short ID (`PMC3039968__F2`)
     and its title, with no tab or line break in either."""
-    return f"{short_id(fig)}\t{' '.join(fig.title.split())}"
+    return f"{api.short_id(fig)}\t{' '.join(fig.title.split())}"
 
 
 def gmt_line(site: Site, fig: Figure, organism: str) -> str:
@@ -713,8 +713,8 @@ def per_figure_files(site: Site) -> list[PerFigureFile]:
     of the chemicals (ChEBI IDs) of those figures."""
     files = [PerFigureFile(CATALOGUE_DOWNLOAD, site.figures, catalogue_line),
              PerFigureFile("search.json", site.figures, search_entry, "[", ",", "]\n"),
-             PerFigureFile("json/getFigureInfo.json", sorted(site.figures, key=lambda f: (alias_key(site.figures[f]), f)),
-                           figure_info, '{"figureInfo":[\n', ",\n", "\n]}\n")]
+             PerFigureFile("json/getFigureInfo.json", api.by_short_id(site, site.figures), api.figure_info,
+                           '{"figureInfo":[\n', ",\n", "\n]}\n")]
     for slug, figids in site.gene_set_figures().items():
         latin = site.gene_set_names[slug]
         files.append(PerFigureFile(gmt_name(site, latin).lstrip("/"), figids, partial(gmt_line, organism=latin)))
