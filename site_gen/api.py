@@ -8,7 +8,7 @@ from __future__ import annotations
 import orjson
 
 from site_gen.index import Site, figure_url
-from site_gen.model import HGNC_ORGANISM, Figure
+from site_gen.model import HGNC_ORGANISM, Figure, facts
 
 HUMAN = HGNC_ORGANISM[0]
 
@@ -69,12 +69,13 @@ def counts(site: Site) -> dict[str, int]:
     human_figures = genes = chemicals = diseases = 0
     for fig in site.figures.values():
         papers.add(fig.pmcid or fig.figid)
-        if HUMAN in fig.organisms or any(m.organism == HUMAN for m in fig.genes):
+        held = facts(fig)
+        if HUMAN in fig.organisms or HUMAN in held.organisms:
             human_figures += 1
             human_papers.add(fig.pmcid or fig.figid)
-        genes += sum(1 for m in fig.genes if m.entrez)
-        chemicals += sum(1 for m in fig.chemicals if m.mesh)
-        diseases += sum(1 for m in fig.diseases if m.key)
+        genes += held.gene_ids
+        chemicals += held.chemical_ids
+        diseases += held.disease_ids
     return {
         "figures": len(site.figures),
         "papers": len(papers),

@@ -16,20 +16,21 @@ from pathlib import Path
 from site_gen import __version__
 from site_gen.api import render_api
 from site_gen.errors import Problem, SiteError, summarize_problems
-from site_gen.index import Site, build_site, out_path_for
-from site_gen.cache import BUCKETS, ParseCache, ParseStats, bucket_of, cache_folder
+from site_gen.index import Site, build_site, out_path_for, update_site
+from site_gen.cache import (PENDING_LIMIT, Entry, Known, ModelStore, ParseStats, cache_folder, parse_entry, prefetch,
+                            still_valid)
 from site_gen.load import find_source_files, load_organism_records, refused_problems
 from site_gen.model import Figure, build_organism_infos, release_pools
 from site_gen.parallel import default_jobs, run_shares
 from site_gen.progress import Counts, bar
-from site_gen.reuse import Fresh, fresh_outputs, global_key, load_shape, save_shape, shape_of, template_digests
+from site_gen.reuse import Fresh, fresh_outputs, global_key, load_shape, save_shape, shape_of, shape_path, template_digests
 from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, figure_downloads, make_environment,
                              per_figure_files, render_figure_data, render_redirects_file, render_robots,
                              render_sitemaps)
-from site_gen.search import render_name_index, run_pagefind
+from site_gen.search import PAGEFIND_FOLDER, render_name_index, run_pagefind
 from site_gen.settings import Settings
 from site_gen.system import libc_function
-from site_gen.write import SiteWriter, replace_file
+from site_gen.write import SiteUpdater, SiteWriter, recover_output, replace_file
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class BuildResult:
     ok: bool = True
     up_to_date: bool = False
     parsed: int = 0  # records read and parsed
-    reused: int = 0  # records taken from the parse cache
+    reused: int = 0  # records taken from the model store
     rendered: int = 0  # pages, redirect stubs and figures' data files rendered (the rest were linked)
 
 
@@ -157,34 +158,6 @@ def fingerprint_assets(static: Path) -> dict[str, tuple[Path, str]]:
 
 
 @dataclass
-class _ParseWork:
-    cache: ParseCache
-    buckets: list[list[Path]]  # record paths, by cache bucket
-    todo: list[int]  # the buckets to parse (the others were taken from the cache as they were)
-    tables: dict
-    counts: Counts  # records done, for the progress bar
-
-
-def _parse_share(work: _ParseWork, index: int, jobs: int) -> tuple[list[Figure], list[Problem], ParseStats, dict]:
-    figures: list[Figure] = []
-    problems: list[Problem] = []
-    digests: dict[str, bytes] = {}
-    stats = ParseStats()
-    for bucket in work.todo[index::jobs]:
-        _take(work.cache.parse_bucket(bucket, work.buckets[bucket], work.tables, stats), figures, problems, digests)
-        work.counts.add(index, len(work.buckets[bucket]))
-    return figures, problems, stats, digests
-
-
-def _take(entries, figures: list[Figure], problems: list[Problem], digests: dict[str, bytes]) -> None:
-    for entry in entries:
-        problems += entry.problems
-        if entry.figure is not None:
-            figures.append(entry.figure)
-            digests[entry.figure.src_path] = entry.digest
-
-
-@dataclass
 class Gathered:
     site: Site
     problems: list[Problem]
@@ -194,49 +167,143 @@ class Gathered:
     organism_files: list[Path]
 
 
+@dataclass
+class _ParseWork:
+    store: ModelStore
+    todo: list[Path]  # the records to read
+    known: dict[str, Known]  # what the store holds of them
+    tables: dict
+    counts: Counts  # records done, for the progress bar
+
+
+def _parse_share(work: _ParseWork, index: int, jobs: int) -> tuple[dict[str, Entry], dict[str, Entry]]:
+    """(records parsed, records whose bytes had not changed: their stored entries), by path."""
+    parsed: dict[str, Entry] = {}
+    same: dict[str, Entry] = {}
+    share = work.todo[index::jobs]
+    fresh = []
+    for path in share:
+        known = work.known.get(str(path))
+        entry = work.store.revalidate(str(path), known, work.tables) if known is not None else None
+        if entry is not None:
+            same[str(path)] = entry
+        else:
+            fresh.append(path)
+    prefetch(fresh, work.tables)
+    for done, path in enumerate(fresh, 1):
+        parsed[str(path)] = parse_entry(path, work.tables)
+        if not done % 64:
+            work.counts.add(index, 64)
+    work.counts.add(index, len(share) - len(fresh) + len(fresh) % 64)
+    return parsed, same
+
+
+def index_key(settings: Settings, date: str, organism_files: list[Path]) -> str:
+    """A digest of what the index depends on besides the records: settings, build date, organism files."""
+    digest = hashlib.blake2b(f"{settings!r}|{date}".encode(), digest_size=16)
+    for path in organism_files:
+        digest.update(f"\0{path}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+# Past this share of the records changed, the index is made afresh rather than updated.
+UPDATE_SHARE = 0.25
+
+
+def _updated_site(site: Site, store: ModelStore, known: dict[str, Known], pending: dict[str, Figure | None],
+                  parsed: dict[str, Entry], gone: list[str]) -> Site | None:
+    """The saved index with the records changed since it was saved applied (`index.update_site`): those
+    of earlier builds (`pending`) and this build's. None when a figid held by two records is involved,
+    which only a fresh index decides as a cold build would."""
+    if any("duplicate figid" in p.message for p in site.index_problems):
+        return None
+    by_src = {fig.src_path: fig for fig in site.figures.values()}
+    removed, leaving = [], set()
+    for path in sorted(set(parsed) | set(gone) | set(pending)):
+        if path in pending:
+            fig = pending[path]
+        else:
+            old = known.get(path)
+            fig = by_src.get(old.src_path) if old is not None and old.src_path is not None else None
+        if fig is not None:
+            removed.append(fig)
+            leaving.add(fig.figid)
+    now = store.figures([path for path in pending if path not in parsed and path not in gone])
+    added = list(now.values()) + [e.figure for e in parsed.values() if e.figure is not None]
+    figids = [fig.figid for fig in added]
+    if len(set(figids)) != len(figids) or any(f in site.figures and f not in leaving for f in figids):
+        return None
+    update_site(site, removed, added, [])  # what it finds is in site.index_problems and site.redirect_problems
+    return site
+
+
 def gather(settings: Settings, root: Path, jobs: int = 1, use_cache: bool = True, progress: bool = False) -> Gathered:
-    """The first half: load, model and index every record. Nothing is written but the parse cache."""
+    """The first half: load, model and index every record. Nothing is written but the model store:
+    the records that changed since the last build are read and applied to its index."""
     timings: dict = {}
     source = settings.resolve(root, "source")
     if not source.is_dir():
         raise SiteError(f"source folder {source} does not exist")
+    store = ModelStore(cache_folder(settings.resolve(root, "output")) if use_cache else None)
+    try:
+        return _gather(settings, source, store, timings, jobs, progress)
+    finally:
+        store.close()
+
+
+def _gather(settings: Settings, source: Path, store: ModelStore, timings: dict, jobs: int, progress: bool) -> Gathered:
     with log_time(timings, "parse"):
         files = find_source_files(source)
-        cache = ParseCache(cache_folder(settings.resolve(root, "output")) if use_cache else None)
-        buckets: list[list[Path]] = [[] for _ in range(BUCKETS)]
-        for path in files.records:
-            buckets[bucket_of(str(path))].append(path)
-        figures: list[Figure] = []
+        known = store.known()
+        records = {str(path): path for path in files.records}
+        todo = [path for name, path in records.items()
+                if (k := known.get(name)) is None or not still_valid(k, path, files.tables)]
+        gone = [name for name in known if name not in records]
         problems: list[Problem] = refused_problems(files)
-        stats = ParseStats()
-        digests: dict[str, bytes] = {}
-        with bar(progress, "parse", len(files.records), jobs) as counts:
-            # Buckets whose records are all unchanged are read here: sending their figures back
-            # from workers would cost more than reading them. Workers parse the rest.
-            todo = []
-            for bucket, paths in enumerate(buckets):
-                entries = cache.unchanged_bucket(bucket, paths, files.tables)
-                if entries is None:
-                    todo.append(bucket)
-                else:
-                    _take(entries, figures, problems, digests)
-                    stats.reused += len(entries)
-                    counts.add(0, len(entries))
-            shares = min(jobs, max(1, sum(len(buckets[b]) for b in todo) // 500))
-            work = _ParseWork(cache, buckets, todo, files.tables, counts)
-            for share_figures, share_problems, share_stats, share_digests in run_shares(_parse_share, work, shares):
-                figures += share_figures
-                problems += share_problems
-                digests |= share_digests
-                stats.reused += share_stats.reused
-                stats.parsed += share_stats.parsed
+        stats = ParseStats(reused=len(records) - len(todo))
+        parsed: dict[str, Entry] = {}
+        same: dict[str, Entry] = {}
+        with bar(progress, "parse", len(todo), jobs) as counts:
+            shares = min(jobs, max(1, len(todo) // 500))
+            work = _ParseWork(store, todo, known, files.tables, counts)
+            for share_parsed, share_same in run_shares(_parse_share, work, shares):
+                parsed |= share_parsed
+                same |= share_same
+        stats.parsed, stats.reused = len(parsed), stats.reused + len(same)
         release_pools()
+        for path, entries in store.problems().items():
+            if path in records and path not in parsed and path not in same:
+                problems += entries
+        for entry in itertools.chain(parsed.values(), same.values()):
+            problems += entry.problems
         organism_records = load_organism_records(files, problems)
         infos = build_organism_infos(organism_records, problems)
-    log.debug("parsed %d records (%d more from the parse cache), %d organism files", stats.parsed, stats.reused,
+        digests = {k.src_path: k.digest for name, k in known.items() if k.src_path is not None and name in records}
+        digests |= {e.figure.src_path: e.digest for e in itertools.chain(parsed.values(), same.values()) if e.figure}
+    log.debug("parsed %d records (%d more from the model store), %d organism files", stats.parsed, stats.reused,
               len(files.organisms))
     with log_time(timings, "index"):
-        site = build_site(settings, build_date(), figures, infos, problems)
+        date = build_date()
+        key = index_key(settings, date, files.organisms)
+        site = None
+        pending = store.pending()
+        changed = set(parsed) | set(gone) | set(pending)
+        if len(changed) <= UPDATE_SHARE * len(records) and (site := store.load_site(key)) is not None:
+            site = _updated_site(site, store, known, pending, parsed, gone)
+        remade = site is None
+        if remade:
+            kept = [name for name in records if name not in parsed]
+            figures = list(store.figures(kept).values()) + [e.figure for e in parsed.values() if e.figure]
+            site = build_site(settings, date, figures, infos, problems)
+        else:
+            problems += site.index_problems + site.redirect_problems
+            log.debug("index updated with %d records changed since it was saved", len(changed))
+    with log_time(timings, "store"):
+        if remade or len(changed) > PENDING_LIMIT:
+            store.save(parsed | same, gone, site, key)
+        else:
+            store.save(parsed | same, gone, changed=set(parsed) | set(gone))
     return Gathered(site, problems, timings, stats, digests, files.organisms)
 
 
@@ -333,7 +400,7 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
         writer.write("_redirects", render_redirects_file(site, renderer.base_path))
         for _name, (src, url) in assets.items():
             writer.write(url.lstrip("/"), src.read_bytes())
-        renderer.downloads = describe_downloads(site, str(writer.staging))
+        renderer.downloads = describe_downloads(site, writer.locate)
         current = ""
         try:
             for page in site.page_groups["fixed"]:
@@ -382,10 +449,11 @@ def _report(problems: list[Problem]) -> None:
 
 def build(settings: Settings, root: Path, strict: bool = False, jobs: int | None = None,
           force: bool = False, use_cache: bool = True, progress: bool = False, editable: bool = False) -> BuildResult:
-    """Build the site into the output folder; on any failure the previous site stays as it was.
+    """Build the site into the output folder; on any failure no file of it is half-written, and the next
+    build completes what a killed one began (see `write`).
 
     When nothing the build reads changed since the last build (and its output was not replaced),
-    nothing is done, unless `force`. Records whose files did not change come from the parse cache,
+    nothing is done, unless `force`. Records whose files did not change come from the model store,
     unless not `use_cache`. With `progress`, long stages draw a bar on the terminal. The returned
     site keeps what `index.update_site` needs to apply edits to it only if `editable` (the preview);
     a build drops it before rendering, as its workers would otherwise copy it.
@@ -398,6 +466,7 @@ def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force
            use_cache: bool, progress: bool, editable: bool) -> BuildResult:
     start = time.perf_counter()
     jobs = jobs or default_jobs()
+    recover_output(settings.resolve(root, "output").absolute())  # an update a killed build left
     fingerprint = input_fingerprint(settings, root)
     if not force and (problems := up_to_date(settings, root, fingerprint)) is not None and not (strict and problems):
         _report(problems)
@@ -422,18 +491,28 @@ def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force
     with log_time(timings, "compare"):
         shape = shape_of(site, global_key(site, settings.resolve(root, "static"), gathered.organism_files),
                          gathered.digests, template_digests(settings.resolve(root, "templates")))
-        fresh = None
+        fresh = old = None
         if use_cache and output.is_dir():
-            fresh = fresh_outputs(load_shape(cache, _output_identity(output)), shape, site)
+            old = load_shape(cache, _output_identity(output))
+            fresh = fresh_outputs(old, shape, site)
     if fresh is not None:
         log.debug("%d figures changed; %d pages to render, the others as they were", len(fresh.figures), len(fresh.pages))
-    writer = SiteWriter(output)
+    # What changed is known: the output is updated in place. Else a new one is made beside it and swapped in.
+    in_place = fresh is not None and bool(old.claims)
+    writer = SiteUpdater(output, old.claims) if in_place else SiteWriter(output)
     try:
         result.rendered = write_site(site, settings, root, writer, timings, jobs, fresh, progress)
         if settings.search_index == "pagefind":
             with log_time(timings, "search"):
-                run_pagefind(writer.staging, site, jobs, writer.previous if fresh else None,
-                             fresh.shown if fresh else None)
+                names, made = run_pagefind(writer.staging, site, jobs, writer.previous if fresh else None,
+                                           fresh.shown if fresh else None, keep=in_place)
+                if in_place:
+                    for folder in ([PAGEFIND_FOLDER] if len(made) == len(names) else
+                                   [f"{PAGEFIND_FOLDER}/{name}" for name in made]):
+                        writer.replace_folder(folder)
+        if in_place:  # should the update be killed midway, the next build finishes it and renders all
+            writer.put_beside("state", _state_path(output), b"")
+            writer.put_beside("shape", shape_path(cache), b"")
         with log_time(timings, "check"):
             entries, folder = writer.fullest_folder()
             if entries > settings.folder_limit:
@@ -447,6 +526,7 @@ def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force
     _save_state(output, fingerprint, problems)
     shape.output = _output_identity(output)
     shape.layouts = writer.layouts
+    shape.claims = frozenset(writer.paths)
     save_shape(cache, shape)
     result.written, result.unchanged = writer.written, writer.unchanged
     timings["total"] = time.perf_counter() - start

@@ -1,17 +1,20 @@
-"""Parsed records kept between builds, so that a rebuild re-reads only the records that changed.
+"""The model kept between builds, so that a rebuild reads only the records that changed and applies them
+to the last build's index instead of making it again.
 
-The cache lives beside the output folder (`.<output>.cache/`, safe to delete). An entry holds what
-parsing one record produced, its Figure (or None) and its problems, keyed by:
+It is an SQLite database beside the output folder (`.<output>.cache/model.sqlite`, safe to delete):
 
-- the record's identity (device, inode, size, modification time), and that of each sidecar table it
-  read or looked for: when every identity matches, the entry is used without reading the file;
-- a digest of the record's bytes and its tables' bytes: when an identity changed but the bytes did not
-  (a `touch`, a fresh checkout), the entry is still used;
-- the generator: its version, the source of the modules that parse, and the working folder (problems
-  name files relative to it). A cache written by another generator is ignored.
+- `records`: for every record file, its identity (device, inode, size, modification time) and that of
+  each sidecar table it read or looked for, a digest of their bytes, the problems parsing found, and
+  the Figure it gave (pickled). When every identity matches, the record is not read again; when an
+  identity changed but the bytes did not (a `touch`, a fresh checkout), it is not parsed again.
+- `state`: the index of the last build (`index.Site`, its figures kept light: `model.StoredFigure`)
+  with the key of what it was made from (settings, build date, organism files), and the shape of the
+  last build's output (`reuse.Shape`).
 
-Entries are spread over bucket files by a hash of the record's path. A bucket file is rewritten only
-when one of its records changed, atomically, so a killed build leaves a cache that is still valid.
+Everything is keyed by the generator (its version, the source of the modules that parse and index, the
+working folder, as problems name files relative to it): a store written by another generator is
+emptied. Records and the index are saved in one transaction, so the index always describes the
+records the store holds, and a killed build leaves a store that is still valid.
 """
 from __future__ import annotations
 
@@ -19,30 +22,40 @@ import hashlib
 import logging
 import os
 import pickle
+import sqlite3
 import sys
-import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
 from site_gen import __version__
 from site_gen.errors import Problem
 from site_gen.load import MENTION_KINDS, load_record
-from site_gen.model import Figure
-from site_gen.write import replace_file
+from site_gen.index import FIXED_PAGES, ENTITY_CLASSES, Page, Redirect, _from_slots, _slot_state
+from site_gen.model import Facts, Figure, StoredFigure, _light, _stored_figure, facts, set_figure_loader
 
 log = logging.getLogger(__name__)
 
-BUCKETS = 64
-_PARSING_MODULES = ("errors.py", "load.py", "fastyaml.py", "model.py", "cache.py")
+_MODEL_MODULES = ("errors.py", "load.py", "fastyaml.py", "model.py", "cache.py", "index.py", "settings.py")
+STORE_NAME = "model.sqlite"
+SITE_FORMAT = 1  # of the saved index (`pack_site`)
 
 
 class Entry(NamedTuple):
-    identity: tuple  # of the record file
+    identity: tuple | None  # of the record file
     digest: bytes  # of the record's bytes and its tables' bytes
     tables: tuple  # (file name, path or None, identity or None) of every sidecar table looked for
     figure: Figure | None
     problems: tuple[Problem, ...]
+
+
+class Known(NamedTuple):
+    """A record as the store holds it, without its figure."""
+
+    identity: tuple | None
+    digest: bytes
+    tables: tuple
+    src_path: str | None  # of its figure, None when it gave none
 
 
 def cache_folder(output: Path) -> Path:
@@ -50,10 +63,10 @@ def cache_folder(output: Path) -> Path:
 
 
 def generator_key() -> str:
-    """What a cached parse depends on besides the file: the code that parsed it, and where it ran."""
+    """What a stored parse and index depend on besides the files: the code that made them, and where."""
     digest = hashlib.blake2b(f"{__version__}|{sys.version_info[:2]}|{os.getcwd()}".encode(), digest_size=16)
     here = Path(__file__).parent
-    for name in _PARSING_MODULES:
+    for name in _MODEL_MODULES:
         digest.update((here / name).read_bytes())
     return digest.hexdigest()
 
@@ -74,91 +87,258 @@ def _read(path) -> bytes | None:
         return None
 
 
-def bucket_of(path: str) -> int:
-    return zlib.crc32(path.encode("utf-8", "surrogateescape")) % BUCKETS
-
-
 @dataclass
 class ParseStats:
     reused: int = 0
     parsed: int = 0
 
 
-class ParseCache:
-    """The bucket files of one output folder's cache; `folder=None` keeps nothing."""
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    path TEXT PRIMARY KEY, identity BLOB, tables BLOB, digest BLOB, src_path TEXT, problems BLOB, figure BLOB);
+CREATE INDEX IF NOT EXISTS records_by_src ON records (src_path);
+CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB);
+CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY, figure BLOB);
+"""
+
+# The saved index is made again in full once this many records changed since it was last saved; until
+# then a build saves only which records changed (and their figures as the saved index has them), and
+# the next build applies them to it again as it loads it.
+PENDING_LIMIT = 2000
+
+
+def pack_site(site) -> tuple:
+    """The index as plain tuples, which pickle and load several times faster than its objects: figures
+    kept light, entities and redirects as their fields, pages as tuples; what is derived from the
+    entity tables (the lists, the top entities) as keys."""
+    figures = [(_light(fig), tuple(facts(fig))) for fig in site.figures.values()]
+    entities = {kind: [_slot_state(e) for e in table.values()] for kind, table in site.entity_tables.items()}
+    redirects = [_slot_state(r) for r in site.redirects]
+    pages = {key: tuple(map(tuple, group)) for key, group in site.page_groups.items() if key != "fixed"}
+    top = {kind: tuple(e.key for e in entities_) for kind, entities_ in site.top.items()}
+    rest = replace(site, figures={}, entity_tables={}, entity_lists={}, page_groups={}, redirects=(), top={})
+    return rest, figures, entities, redirects, pages, top
+
+
+def unpack_site(packed: tuple):
+    rest, figures, entities, redirects, pages, top = packed
+    site = replace(rest)
+    site.figures = {light[0]: _stored_figure(light, Facts._make(held)) for light, held in figures}
+    site.entity_tables = {kind: {values[1]: _from_slots(ENTITY_CLASSES[kind], values) for values in rows}
+                          for kind, rows in entities.items()}
+    site.entity_lists = {kind: tuple(table.values()) for kind, table in site.entity_tables.items()}
+    site.top = {kind: tuple(site.entity_tables[kind][key] for key in keys) for kind, keys in top.items()}
+    site.redirects = tuple(_from_slots(Redirect, values) for values in redirects)
+    make = Page._make
+    site.page_groups = {key: tuple(map(make, group)) for key, group in pages.items()}
+    site.page_groups["fixed"] = FIXED_PAGES
+    return site
+
+
+_INHERITED: list = []
+_active: ModelStore | None = None  # the store the last index was loaded from
+
+
+def fill_figures(figures) -> None:
+    """`ModelStore.fill` of the store the index was loaded from, if any."""
+    if _active is not None:
+        _active.fill(figures)
+
+
+def _dumps(value) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class ModelStore:
+    """The database of one output folder's cache; `folder=None` keeps nothing (every method is a no-op
+    or answers "nothing known")."""
 
     def __init__(self, folder: Path | None):
-        self.folder = folder / "parse" if folder is not None else None
+        self.folder = folder
+        self.path = folder / STORE_NAME if folder is not None else None
         self.key = generator_key() if folder is not None else ""
+        self._db: sqlite3.Connection | None = None
+        self._pid = None
 
-    def _bucket_path(self, bucket: int) -> Path:
-        return self.folder / f"{bucket:02d}.pickle"
+    # --- the connection (one per process: a forked worker opens its own) ----------------------------
+    def db(self) -> sqlite3.Connection:
+        if self._db is None or self._pid != os.getpid():
+            if self._db is not None:  # a forked worker's copy of the parent's connection: never closed here
+                _INHERITED.append(self._db)  # (closing it would act on the parent's database handle)
+            self._pid = os.getpid()
+            self._db = self._open()
+        return self._db
 
-    def load(self, bucket: int) -> dict[str, Entry]:
-        """A bucket's entries: none if it is missing, damaged or written by another generator."""
+    def _open(self) -> sqlite3.Connection:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            db = self._connect()
+            ok = db.execute("SELECT value FROM state WHERE name = 'generator'").fetchone()
+            if ok is not None and ok[0] == self.key.encode():
+                return db
+            db.close()
+        except sqlite3.DatabaseError as exc:  # damaged, or not a database: only a slower build
+            log.debug("model store %s unreadable (%s); made again", self.path, exc)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        db = self._connect()
+        with db:
+            db.execute("INSERT INTO state VALUES ('generator', ?)", (self.key.encode(),))
+        return db
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+        return db
+
+    def close(self) -> None:
+        if self._db is not None and self._pid == os.getpid():
+            self._db.close()
+        self._db = None
+
+    # --- records -------------------------------------------------------------------------------
+    def known(self) -> dict[str, Known]:
+        """Every record the store holds, by path, without its figure."""
         if self.folder is None:
             return {}
-        try:
-            with open(self._bucket_path(bucket), "rb") as f:
-                if f.readline() != f"{self.key}\n".encode():
-                    return {}
-                entries = pickle.load(f)
-        except FileNotFoundError:
-            return {}
-        except Exception as exc:  # noqa: BLE001 - a damaged cache is only a slower build
-            log.debug("parse cache bucket %d unreadable (%s); ignored", bucket, exc)
-            return {}
-        return entries if isinstance(entries, dict) else {}
+        rows = self.db().execute("SELECT path, identity, tables, digest, src_path FROM records")
+        loads = pickle.loads
+        return {path: Known(loads(identity), digest, loads(tables), src_path)
+                for path, identity, tables, digest, src_path in rows}
 
-    def save(self, bucket: int, entries: dict[str, Entry]) -> None:
+    def problems(self) -> dict[str, tuple[Problem, ...]]:
+        """The parse problems of every record that had any, by path."""
+        if self.folder is None:
+            return {}
+        rows = self.db().execute("SELECT path, problems FROM records WHERE problems IS NOT NULL")
+        return {path: pickle.loads(data) for path, data in rows}
+
+    def figures(self, paths) -> dict[str, Figure]:
+        """The figures of these records, by path (those that gave none are left out)."""
+        wanted = set(paths)
+        if self.folder is None or not wanted:
+            return {}
+        db, out = self.db(), {}
+        if len(wanted) < 10_000:  # a few: looked up
+            for path in sorted(wanted):
+                row = db.execute("SELECT figure FROM records WHERE path = ? AND figure IS NOT NULL", (path,)).fetchone()
+                if row is not None:
+                    out[path] = pickle.loads(row[0])
+            return out
+        for path, data in db.execute("SELECT path, figure FROM records WHERE figure IS NOT NULL"):
+            if path in wanted:
+                out[path] = pickle.loads(data)
+        return out
+
+    def figure(self, src_path: str) -> Figure:
+        """A figure in full, by its source path (what a StoredFigure reads its heavy fields with)."""
+        row = self.db().execute("SELECT figure FROM records WHERE src_path = ? AND figure IS NOT NULL LIMIT 1",
+                                (src_path,)).fetchone()
+        if row is None:
+            raise LookupError(f"the model store has no figure from {src_path}; delete {self.folder} and build again")
+        return pickle.loads(row[0])
+
+    # --- the index and the output's shape -------------------------------------------------------
+    def get(self, name: str):
+        """A value of the state table, unpickled; None when missing or unreadable."""
+        if self.folder is None:
+            return None
+        row = self.db().execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return pickle.loads(row[0])
+        except Exception as exc:  # noqa: BLE001 - unreadable: as if missing
+            log.debug("model store: %s unreadable (%s)", name, exc)
+            return None
+
+    def load_site(self, key: str):
+        """The index last saved if it was made from what `key` names, else None. Its figures read their
+        heavy fields from this store. See `pending` for the records changed since it was saved."""
+        saved = self.get("site")
+        if not isinstance(saved, tuple) or len(saved) != 3 or saved[:2] != (SITE_FORMAT, key):
+            return None
+        set_figure_loader(self.figure)
+        global _active
+        _active = self
+        return unpack_site(saved[2])
+
+    def fill(self, figures) -> None:
+        """Read the heavy fields of all these figures that are still light, in one pass over the store
+        (for a caller about to use every figure's: one query, not one per figure)."""
+        light = {fig.src_path: fig for fig in figures if type(fig) is StoredFigure and not fig.loaded}
+        if not light or self.folder is None:
+            return
+        for src_path, data in self.db().execute("SELECT src_path, figure FROM records WHERE figure IS NOT NULL"):
+            fig = light.pop(src_path, None)
+            if fig is not None:
+                fig.take(pickle.loads(data))
+
+    def pending(self) -> dict[str, Figure | None]:
+        """The records changed since the index was saved: path → the figure the saved index has of it
+        (None for a record it has no figure of)."""
+        if self.folder is None:
+            return {}
+        return {path: pickle.loads(data) if data is not None else None
+                for path, data in self.db().execute("SELECT path, figure FROM pending")}
+
+    def put(self, name: str, value) -> None:
+        if self.folder is not None:
+            self.db().execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (name, _dumps(value)))
+
+    def save(self, entries: dict[str, Entry], gone, site=None, key: str = "", changed=()) -> None:
+        """In one transaction: these records' entries (by path) and the records `gone` removed; then
+        either the index `site` (made from what `key` names) in full, or, when `site` is None, only the
+        paths of the records `changed` since the saved index, which the next build applies to it."""
         if self.folder is None:
             return
-        replace_file(self._bucket_path(bucket),
-                     f"{self.key}\n".encode() + pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
+        db = self.db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if site is None:  # the saved index stays; note what it has of each changed record first
+                db.executemany("INSERT OR IGNORE INTO pending SELECT path, figure FROM records WHERE path = ?",
+                               [(path,) for path in changed])
+                db.executemany("INSERT OR IGNORE INTO pending VALUES (?, NULL)", [(path,) for path in changed])
+            db.executemany("DELETE FROM records WHERE path = ?", [(path,) for path in gone])
+            db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", [
+                (path, _dumps(e.identity), _dumps(e.tables), e.digest, e.figure.src_path if e.figure else None,
+                 _dumps(e.problems) if e.problems else None, _dumps(e.figure) if e.figure is not None else None)
+                for path, e in entries.items()])
+            if site is not None:
+                db.execute("INSERT OR REPLACE INTO state VALUES ('site', ?)",
+                           (_dumps((SITE_FORMAT, key, pack_site(site))),))
+                db.execute("DELETE FROM pending")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
-    def unchanged_bucket(self, bucket: int, paths: list[Path], tables: dict) -> list[Entry] | None:
-        """A bucket's entries if it holds exactly these records, each still valid by identity; else None
-        (and its records go to `parse_bucket`)."""
-        if self.folder is None:
+    def revalidate(self, path: str, known: Known, tables: dict) -> Entry | None:
+        """A record whose identity changed but whose bytes (and its tables') did not: its entry with
+        fresh identities, its figure read from the store; None when it must be parsed."""
+        fresh = _revalidated(known, Path(path), tables)
+        if fresh is None:
             return None
-        old = self.load(bucket)
-        if len(old) != len(paths):
+        row = self.db().execute("SELECT problems, figure FROM records WHERE path = ?", (path,)).fetchone()
+        if row is None:
             return None
-        entries = []
-        for path in paths:
-            entry = old.get(str(path))
-            if entry is None or not _still_valid(entry, path, tables):
-                return None
-            entries.append(entry)
-        return entries
+        problems, figure = (pickle.loads(data) if data is not None else None for data in row)
+        return Entry(fresh[0], known.digest, fresh[1], figure, problems or ())
 
-    def parse_bucket(self, bucket: int, paths: list[Path], tables: dict, stats: ParseStats) -> list[Entry]:
-        """The entries of one bucket's records: reused where still valid, parsed afresh otherwise."""
-        old = self.load(bucket)
-        new: dict[str, Entry] = {}
-        dirty = len(old) != len(paths)
-        valid = {}
-        for path in paths:
-            entry = old.get(str(path))
-            valid[path] = entry is not None and _still_valid(entry, path, tables)
-        prefetch([path for path in paths if not valid[path]], tables)
-        for path in paths:
-            name = str(path)
-            entry = old.get(name)
-            if valid[path]:
-                stats.reused += 1
-            else:
-                entry = _revalidated(entry, path, tables) if entry is not None else None
-                if entry is None:
-                    entry = parse_entry(path, tables)
-                    stats.parsed += 1
-                else:
-                    stats.reused += 1
-                dirty = True
-            new[name] = entry
-        if dirty or new.keys() != old.keys():
-            self.save(bucket, new)
-        return list(new.values())
+
+def still_valid(known: Known, path: Path, tables: dict) -> bool:
+    """Do the record and every table it looked for have the identities they had when it was parsed?"""
+    if _identity(path) != known.identity:
+        return False
+    for name, table_path, identity in known.tables:
+        now = tables.get(name)
+        if (str(now) if now is not None else None) != table_path:
+            return False
+        if now is not None and _identity(now) != identity:
+            return False
+    return True
 
 
 def prefetch(paths: list[Path], tables: dict) -> None:
@@ -183,19 +363,6 @@ def prefetch(paths: list[Path], tables: dict) -> None:
             os.close(fd)
 
 
-def _still_valid(entry: Entry, path: Path, tables: dict) -> bool:
-    """Do the record and every table it looked for have the identities they had when it was parsed?"""
-    if _identity(path) != entry.identity:
-        return False
-    for name, table_path, identity in entry.tables:
-        now = tables.get(name)
-        if (str(now) if now is not None else None) != table_path:
-            return False
-        if now is not None and _identity(now) != identity:
-            return False
-    return True
-
-
 def _table_lookups(names, tables: dict) -> tuple:
     """(name, path or None, identity or None) of each sidecar table name a record looks for."""
     return tuple((name, str(tables[name]) if name in tables else None,
@@ -217,19 +384,19 @@ def _digest(raw: bytes, lookups: tuple) -> bytes:
     return digest.digest()
 
 
-def _revalidated(entry: Entry, path: Path, tables: dict) -> Entry | None:
-    """The entry with fresh identities when the bytes it was made from are unchanged, else None."""
+def _revalidated(known: Known, path: Path, tables: dict) -> tuple | None:
+    """(identity, table lookups) now, when the bytes the record was made from are unchanged, else None."""
     raw = _read(path)
     if raw is None:
         return None
-    lookups = _table_lookups([name for name, _path, _identity_then in entry.tables], tables)
-    if [t[:2] for t in lookups] != [t[:2] for t in entry.tables] or _digest(raw, lookups) != entry.digest:
+    lookups = _table_lookups([name for name, _path, _identity_then in known.tables], tables)
+    if [t[:2] for t in lookups] != [t[:2] for t in known.tables] or _digest(raw, lookups) != known.digest:
         return None
-    return entry._replace(identity=_identity(path), tables=lookups)
+    return _identity(path), lookups
 
 
 def parse_entry(path: Path, tables: dict) -> Entry:
-    """Parse one record (and its sidecar tables) into a cache entry."""
+    """Parse one record (and its sidecar tables) into a store entry."""
     identity = _identity(path)
     raw = _read(path)
     problems: list[Problem] = []

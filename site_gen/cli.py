@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def check(settings, root: Path, jobs: int | None) -> int:
-    """`site-gen check`: read and index every record (without the parse cache, so nothing is written),
+    """`site-gen check`: read and index every record (without the model store, so nothing is written),
     report every problem, and say how many."""
     from site_gen.build import gather
     from site_gen.errors import summarize_problems

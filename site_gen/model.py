@@ -100,7 +100,7 @@ def _interned(value: str | None) -> str | None:
 
 
 def _as(cls, rows: tuple) -> tuple:
-    """Mentions of type `cls` from plain tuples (the parse cache's form), each equal one held once."""
+    """Mentions of type `cls` from plain tuples (the model store's form), each equal one held once."""
     new, held = tuple.__new__, _pool(cls).setdefault
     return tuple(held(mention, mention) for mention in (new(cls, row) for row in rows))
 
@@ -210,6 +210,94 @@ _FIGURE_FIELDS = tuple(f.name for f in fields(Figure) if f.name not in ("genes",
 _PUT_FIELD = tuple(getattr(Figure, name).__set__ for name in _FIGURE_FIELDS)
 _PUT_MENTIONS = tuple(getattr(Figure, name).__set__ for name in ("genes", "chemicals", "diseases"))
 _get_fields = operator.attrgetter(*_FIGURE_FIELDS)
+
+# What a page about the catalogue as a whole may read of every figure (lists, sitemaps, the name
+# lookup, redirects, collections): the index kept between builds holds these; the rest, a figure's
+# own text and mention tables, is read from the model store when a page of that figure needs it.
+HEAVY_FIELDS = ("caption", "reftext", "genes", "chemicals", "diseases", "mention_keywords", "body")
+LIGHT_FIELDS = tuple(f.name for f in fields(Figure) if f.name not in HEAVY_FIELDS)
+_get_light = operator.attrgetter(*LIGHT_FIELDS)
+_PUT_LIGHT = tuple(getattr(Figure, name).__set__ for name in LIGHT_FIELDS)
+_PUT_HEAVY = tuple(getattr(Figure, name).__set__ for name in HEAVY_FIELDS)
+_get_heavy = operator.attrgetter(*HEAVY_FIELDS)
+
+
+class Facts(NamedTuple):
+    """What the catalogue-wide files count of a figure's mention tables."""
+
+    gene_rows: int
+    chemical_rows: int
+    disease_rows: int
+    gene_ids: int  # rows with an NCBI Gene ID
+    chemical_ids: int  # rows with a MeSH ID
+    disease_ids: int  # rows with an identifier
+    organisms: tuple[str, ...]  # of the genes, in order of first mention
+
+
+def facts(fig: Figure) -> Facts:
+    held = getattr(fig, "_facts", None)
+    if held is not None:
+        return held
+    return Facts(len(fig.genes), len(fig.chemicals), len(fig.diseases),
+                 sum(1 for m in fig.genes if m.entrez), sum(1 for m in fig.chemicals if m.mesh),
+                 sum(1 for m in fig.diseases if m.key), tuple(dict.fromkeys(m.organism for m in fig.genes if m.organism)))
+
+
+# Reads a figure in full from the model store by its source path (set by `cache.ModelStore.load_site`).
+_figure_loader = None
+
+
+def set_figure_loader(loader) -> None:
+    global _figure_loader
+    _figure_loader = loader
+
+
+class StoredFigure(Figure):
+    """A figure of the index kept between builds: its light fields and facts are held, its heavy fields
+    are read from the model store the first time one is used (then held too)."""
+
+    __slots__ = ("_facts",)
+
+    def __getattr__(self, name: str):  # called only for a slot not yet filled
+        if name not in HEAVY_FIELDS or _figure_loader is None:
+            raise AttributeError(name)
+        full = _figure_loader(self.src_path)
+        self.take(full)
+        return getattr(full, name)
+
+    @property
+    def loaded(self) -> bool:
+        """Were the heavy fields read?"""
+        try:
+            object.__getattribute__(self, "genes")
+        except AttributeError:
+            return False
+        return True
+
+    def take(self, full: Figure) -> None:
+        """Hold the heavy fields of `full` (this figure, as the store has it)."""
+        for put, value in zip(_PUT_HEAVY, _get_heavy(full)):
+            put(self, value)
+
+    def __reduce__(self):
+        return _stored_figure, (_get_light(self), facts(self))
+
+
+def _stored_figure(light: tuple, held: Facts) -> StoredFigure:
+    fig = object.__new__(StoredFigure)
+    for put, value in zip(_PUT_LIGHT, light):
+        put(fig, value)
+    _PUT_FACTS(fig, held)
+    return fig
+
+
+_light = _get_light  # a figure's light fields, in LIGHT_FIELDS order (figid first)
+_PUT_FACTS = StoredFigure._facts.__set__
+
+
+def stored(fig: Figure) -> StoredFigure:
+    """The figure as the index between builds keeps it: light fields and facts only."""
+    return _stored_figure(_get_light(fig), facts(fig))
 
 
 @dataclass(frozen=True)

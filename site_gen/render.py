@@ -30,7 +30,7 @@ from site_gen.errors import SiteError
 from site_gen.load import display_path
 from site_gen.index import (COLLECTIONS, ENTITY_SECTIONS, PATHWAY_LINKS, Entity, Page, Redirect, Site, collection_url,
                             MIN_GENE_SET, figure_url, gene_sets, paged_url, slugify_organism)
-from site_gen.model import Figure
+from site_gen.model import Figure, facts
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,8 @@ def data_url(figid: str, suffix: str) -> str:
 def figure_downloads(fig: Figure) -> list[tuple[str, str]]:
     """(label, URL) of each per-figure download that exists."""
     out = [("All mentions (JSON)", data_url(fig.figid, ".json"))]
-    for kind, rows in (("genes", fig.genes), ("chemicals", fig.chemicals), ("diseases", fig.diseases)):
+    held = facts(fig)  # not the tables themselves: a figure of the kept index holds only what they count
+    for kind, rows in (("genes", held.gene_rows), ("chemicals", held.chemical_rows), ("diseases", held.disease_rows)):
         if rows:
             out.append((f"{kind.capitalize()} (TSV)", data_url(fig.figid, f"-{kind}.tsv")))
     return out
@@ -675,13 +676,14 @@ Download = namedtuple("Download", "kind url name format size sha256 about")
 LATE_PAGES = ("home", "downloads")
 
 
-def describe_downloads(site: Site, folder: str) -> list[Download]:
-    """The bulk files as they were made into `folder` (the output, or a build's staging folder)."""
+def describe_downloads(site: Site, locate) -> list[Download]:
+    """The bulk files as they were made; `locate(out path)` says where each is (in the output, or where
+    a build wrote it)."""
     def made(out_path: str) -> int:
-        return os.stat(os.path.join(folder, out_path)).st_size
+        return os.stat(locate(out_path)).st_size
 
     digest = hashlib.sha256()
-    with open(os.path.join(folder, CATALOGUE_DOWNLOAD), "rb") as f:
+    with open(locate(CATALOGUE_DOWNLOAD), "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     out = [Download("catalogue", "/" + CATALOGUE_DOWNLOAD, CATALOGUE_DOWNLOAD.rsplit("/", 1)[-1], "application/gzip",

@@ -16,8 +16,10 @@ it. When the digest of everything differs, every page is rendered. Otherwise onl
   or entity, and every page of a list whose length changed (each page states it);
 - the home, search, downloads and 404 pages, and the redirect stubs that are new.
 
-Every other page is hard-linked from the last build's output, which the rebuild checks is the one the
-shape was saved with. Anything missing there is rendered. The catalogue-wide files made of a segment
+Every other page is left as the last build wrote it (updated in place, `write.SiteUpdater`), or
+hard-linked from it when a new site is made beside it; the rebuild checks the output is the one the
+shape was saved with. Anything missing there is rendered. The shape keeps every path the last build
+wrote, so that an update in place removes those this build does not make. The catalogue-wide files made of a segment
 per figure (the download, the search data, the gene sets) keep the layout of their segments in the
 shape: a rebuild copies the segments of unchanged figures from the last build's files.
 """
@@ -55,6 +57,7 @@ class Shape:
     redirects: frozenset  # (from URL, to URL)
     templates: dict = dataclasses.field(default_factory=dict)  # name → digest of it and what it depends on
     layouts: dict = dataclasses.field(default_factory=dict)  # out path → Layout of each per-figure file
+    claims: frozenset = frozenset()  # every output path the build wrote (the search index's aside)
 
 
 def _tree_bytes(digest, folder: Path, pattern: str = "*") -> None:

@@ -198,14 +198,15 @@ def _link_tree(source: Path, target: Path) -> None:
 
 
 def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = None,
-                 changed: set[str] | None = None, into: Path | None = None) -> list[str]:
-    """Index the figures of a site (their search documents); the bundle names.
+                 changed: set[str] | None = None, into: Path | None = None,
+                 keep: bool = False) -> tuple[list[str], list[str]]:
+    """Index the figures of a site (their search documents); the names of the bundles, and of those made.
 
     Result URLs are where the figure pages live (`/figures/_/<shard>/...`); the search page links the
     public URL. Given the `previous` site and the figids whose pages `changed` since (the others'
-    pages being the same), a bundle none of them falls in is linked from there instead of made again.
-    The bundles go to `into`, by default the site's own `pagefind/` folder; the documents are written
-    beside it, and removed.
+    pages being the same), a bundle none of them falls in is linked from there instead of made again
+    (or, with `keep`, left where it is: an update in place of `previous`). The bundles go to `into`, by
+    default the site's own `pagefind/` folder; the documents are written beside it, and removed.
     """
     into = (into or site_dir / PAGEFIND_FOLDER).absolute()
     groups = pagefind_groups(site)
@@ -218,7 +219,8 @@ def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = 
         if before == sorted(groups):
             dirty = {group_of(figid, groups) for figid in changed}
             for name in sorted(set(groups) - dirty):
-                _link_tree(previous / PAGEFIND_FOLDER / name, into / name)
+                if not keep:
+                    _link_tree(previous / PAGEFIND_FOLDER / name, into / name)
                 del todo[name]
             log.debug("search index: %d of %d bundles made again", len(todo), len(groups))
 
@@ -242,4 +244,4 @@ def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = 
     names = sorted(groups)
     into.mkdir(exist_ok=True)
     (into / "indexes.json").write_text(json.dumps(names) + "\n", encoding="utf-8")
-    return names
+    return names, sorted(todo)

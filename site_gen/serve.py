@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 
 from site_gen.build import build, collector_paused, fingerprint_assets
+from site_gen.cache import fill_figures
 from site_gen.parallel import default_jobs, run_shares
 from site_gen.reuse import list_page_changed
 from site_gen.errors import Problem, SiteError
@@ -187,6 +188,9 @@ class Preview:
         self.static = settings.resolve(root, "static").absolute()
         self._real_output = self.output.resolve()
 
+    def _in_output(self, out_path: str) -> str:
+        return os.path.join(self.output, out_path)
+
     def _reload_settings(self) -> bool:
         """Read the settings file again; False (the error shown) when it cannot be used."""
         try:
@@ -233,6 +237,7 @@ class Preview:
         self._setup_renderer()
         self.memo = collections.defaultdict(dict)
         self.pending_data = self.pending_index = False
+        fill_figures(self.site.figures.values())  # every figure's segments are made next: read them at once
         for file in per_figure_files(self.site):
             for _segment in file.segments(self.site, self.memo[file.out_path]):
                 pass  # so that an edit makes only its own lines and entries again
@@ -264,7 +269,7 @@ class Preview:
         self.env = make_environment(self.templates)
         self.renderer = Renderer(self.site, self.env, {name: url for name, (_src, url) in assets.items()})
         try:  # the bulk files as the last build or edit made them
-            self.renderer.downloads = describe_downloads(self.site, str(self.output))
+            self.renderer.downloads = describe_downloads(self.site, self._in_output)
         except OSError:
             pass
         self.users = template_users(self.env, self.templates)
@@ -337,7 +342,7 @@ class Preview:
         for out_path, text in files.items():
             _replace(self.output, out_path, text)
         if self.pending_data:  # the pages that describe those files, with their new sizes
-            self.renderer.downloads = describe_downloads(self.site, str(self.output))
+            self.renderer.downloads = describe_downloads(self.site, self._in_output)
             late = [page for page in self.site.page_groups["fixed"] if page.kind in LATE_PAGES]
             for out_path, text in _render_pages(self.renderer, late).items():
                 _replace(self.output, out_path, text)

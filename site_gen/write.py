@@ -1,15 +1,23 @@
 """Stage 5, write: how a build writes the output folder (the preview updates the folder it serves in
 place, through `serve._replace`, and the search index is written by `search.run_pagefind`).
 
-A build writes a complete new site beside the old one, then swaps the two folders. Files whose bytes
-did not change are hard-linked from the old site, so they keep their identity and modification time.
-A build that fails or is killed leaves the previous site in place.
+A build that renders everything (`SiteWriter`) writes a complete new site beside the old one, then
+swaps the two folders. Files whose bytes did not change are hard-linked from the old site, so they
+keep their identity and modification time.
+
+A rebuild that knows what changed (`SiteUpdater`) updates the output in place: the files that differ
+are written beside it, then a journal naming the files to remove and the folders to replace is
+written (the commit point), then every file is renamed into place, atomically each. The next run of
+any command completes an update whose journal exists and drops one whose journal does not
+(`recover_output`). Either way a build that fails or is killed never leaves a half-written file, and
+the next build gives the output a cold build would.
 """
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import errno
+import json
 import logging
 import os
 import shutil
@@ -40,7 +48,12 @@ def _sibling(output: Path, tag: str) -> Path:
 
 
 def recover_output(output: Path) -> None:
-    """Undo what an interrupted swap left: restore the old site if it is missing, drop stale folders."""
+    """Undo what an interrupted swap left: restore the old site if it is missing, drop stale folders;
+    complete an in-place update whose journal was written, drop one whose journal was not."""
+    for update in sorted(output.parent.glob(f".{output.name}.update-*")):
+        if (update / JOURNAL).is_file() and output.is_dir():
+            log.warning("completing the interrupted update of %s", output)
+            apply_update(output, update)
     leftovers = sorted(output.parent.glob(f".{output.name}.*-*"))
     if not output.exists():
         olds = [p for p in leftovers if p.name.startswith(f".{output.name}.old-")]
@@ -158,6 +171,10 @@ class SiteWriter:
         self._made: set[str] = set()
         self._staging = str(self.staging)
         self._previous = str(self.previous) if self.previous is not None else None
+
+    def locate(self, out_path: str) -> str:
+        """Where a claimed file is now (in the staging folder)."""
+        return os.path.join(self._staging, out_path)
 
     def claim(self, out_path: str) -> None:
         """Reserve an output path: refuse one outside the folder or one claimed twice."""
@@ -336,3 +353,169 @@ class SiteWriter:
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+JOURNAL = ".journal.json"  # in an update's folder: written last, it makes the update happen
+_TRASH = ".trash"  # in an update's folder: the folders it replaced, removed last
+_BESIDE = ".beside"  # in an update's folder: files that go beside the output (the build's shape)
+
+
+def apply_update(output: Path, update: Path) -> None:
+    """Carry out an update whose journal was written: replace its folders, rename its files into the
+    output, remove the files it names, then drop the update. Each step can be done again: a run killed
+    midway is completed by the next."""
+    journal = json.loads((update / JOURNAL).read_text(encoding="utf-8"))
+    trash = update / _TRASH
+    for folder in journal["replace"]:
+        new, old = update / folder, output / folder
+        if not new.exists():
+            continue  # done before
+        if old.exists():
+            target = trash / folder
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(target, ignore_errors=True)
+            os.rename(old, target)
+        old.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(new, old)
+    skip = {JOURNAL, _TRASH, _BESIDE}
+    made: set[str] = set()
+    for here, dirs, files in os.walk(update):
+        rel = os.path.relpath(here, update)
+        if rel == ".":
+            dirs[:] = [d for d in dirs if d not in skip]
+        for name in files:
+            if rel == "." and name in skip:
+                continue
+            target = os.path.join(output, name) if rel == "." else os.path.join(output, rel, name)
+            folder = os.path.dirname(target)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            os.replace(os.path.join(here, name), target)
+    for out_path in journal["delete"]:
+        path = output / out_path
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        folder = path.parent
+        while folder != output:  # a folder the removal emptied goes too, as a cold build would not make it
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
+    for name, target in journal.get("beside", {}).items():
+        source = update / _BESIDE / name
+        if source.exists():
+            os.replace(source, target)
+    shutil.rmtree(update, ignore_errors=True)
+
+
+class SiteUpdater(SiteWriter):
+    """A writer that updates the output folder in place (see the module's docstring). `before` is every
+    path the last build claimed: those this build does not claim are removed. Paths are claimed as by a
+    SiteWriter; an unchanged file is left as it is instead of linked."""
+
+    def __init__(self, output: Path, before: set[str]):
+        self.output = output.resolve()
+        recover_output(self.output)
+        if not self.output.is_dir():
+            raise SiteError(f"no output folder {self.output} to update")
+        self.previous = self.output
+        self.staging = _sibling(self.output, "update")
+        self.staging.mkdir()
+        self.before = before
+        self.written = 0
+        self.unchanged = 0
+        self.paths: set[str] = set()
+        self.layouts: dict[str, Layout] = {}
+        self.replaced: set[str] = set()  # folders (relative) written whole into the staging folder
+        self.beside: dict[str, tuple[Path, bytes]] = {}  # name → (path beside the output, bytes)
+        self._made: set[str] = set()
+        self._staging = str(self.staging)
+        self._previous = str(self.output)
+
+    def put(self, out_path: str, data: str | bytes) -> None:
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        old = os.path.join(self._previous, out_path)
+        try:
+            st = os.lstat(old)
+            if st.st_size == len(data) and stat.S_ISREG(st.st_mode):
+                with open(old, "rb") as f:
+                    if f.read() == data:
+                        self.unchanged += 1
+                        return
+        except OSError:
+            pass  # not there, or not readable: written afresh
+        with open(self._target(out_path), "wb") as f:
+            f.write(data)
+        self.written += 1
+
+    def _settle(self, target: str, old_path: str | None, same: bool) -> None:
+        if same:
+            os.unlink(target)
+            self.unchanged += 1
+        else:
+            self.written += 1
+
+    def reuse(self, *out_paths: str) -> bool:
+        """Are these claimed paths files in the output, to be left as they are? False if one is not."""
+        if not all(os.path.isfile(os.path.join(self._previous, p)) for p in out_paths):
+            return False
+        self.unchanged += len(out_paths)
+        return True
+
+    def locate(self, out_path: str) -> str:
+        """Where a claimed file is now: in the staging folder if this update wrote it, else in the output."""
+        target = os.path.join(self._staging, out_path)
+        return target if os.path.exists(target) else os.path.join(self._previous, out_path)
+
+    def replace_folder(self, folder: str) -> None:
+        """A folder this update writes whole (into `staging / folder`): it replaces the output's."""
+        self.replaced.add(folder)
+
+    def put_beside(self, name: str, path: Path, data: bytes) -> None:
+        """A file beside the output (the build's shape), put in place with the update."""
+        self.beside[name] = (path, data)
+
+    def fullest_folder(self) -> tuple[int, str]:
+        """(entries, folder) of the folder of the updated output holding the most entries."""
+        entries: dict[str, set[str]] = {}
+        for out_path in self.paths:
+            parts = out_path.split("/")
+            for depth in range(len(parts)):
+                entries.setdefault("/".join(parts[:depth]) or ".", set()).add(parts[depth])
+        for folder in self.replaced:  # written whole here; the other unclaimed folders stay as they are
+            for base in (self.staging, self.output):
+                if not (base / folder).is_dir():
+                    continue
+                for here, dirs, files in os.walk(base / folder):
+                    rel = os.path.relpath(here, base)
+                    if base == self.output and any(rel == f or rel.startswith(f + "/") for f in self.replaced):
+                        continue
+                    entries.setdefault(rel, set()).update(dirs, files)
+        return max(((len(names), folder) for folder, names in entries.items()), default=(0, ""))
+
+    def commit(self) -> None:
+        """Write the journal, then carry the update out (`apply_update`)."""
+        beside = {}
+        if self.beside:
+            (self.staging / _BESIDE).mkdir()
+            for name, (path, data) in self.beside.items():
+                (self.staging / _BESIDE / name).write_bytes(data)
+                beside[name] = str(path)
+        journal = {"delete": sorted(p for p in self.before - self.paths
+                                    if not any(p == f or p.startswith(f + "/") for f in self.replaced)),
+                   "replace": sorted(self.replaced), "beside": beside}
+        tmp = self.staging / f"{JOURNAL}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(journal, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(tmp, self.staging / JOURNAL)
+        apply_update(self.output, self.staging)
+
+    def abort(self) -> None:
+        """Drop the update, unless its journal was written: then it is completed by the next run."""
+        if not (self.staging / JOURNAL).exists():
+            shutil.rmtree(self.staging, ignore_errors=True)

@@ -1,15 +1,16 @@
-"""Rebuilds: the parse cache re-reads only changed records, and only the pages an edit touches are
+"""Rebuilds: the model store re-reads only changed records, and only the pages an edit touches are
 rendered again, yet every rebuild gives the same bytes as a cold build of the same input."""
 from __future__ import annotations
 
 import errno
 import os
 import shutil
+import sqlite3
 
 import pytest
 
 from bench.corpus import write_corpus
-from site_gen.cache import cache_folder, prefetch
+from site_gen.cache import STORE_NAME, cache_folder, prefetch
 from site_gen.index import out_path_for
 from site_gen.render import Renderer
 from site_gen.write import SiteWriter
@@ -77,15 +78,20 @@ def test_a_changed_or_new_sidecar_table_reparses_its_record(tmp_path):
 def test_a_damaged_or_foreign_cache_is_ignored(seeds):
     src, out = seeds
     cold = run_build(src, out)
-    buckets = sorted((cache_folder(out) / "parse").glob("*.pickle"))
-    assert buckets
-    buckets[0].write_bytes(buckets[0].read_bytes().split(b"\n", 1)[0] + b"\nnot a pickle")
-    _key, entries = buckets[-1].read_bytes().split(b"\n", 1)
-    buckets[-1].write_bytes(b"another generator\n" + entries)
+    store = cache_folder(out) / STORE_NAME
+    assert store.is_file()
+    db = sqlite3.connect(store)
+    with db:  # as another generator wrote it
+        db.execute("UPDATE state SET value = ? WHERE name = 'generator'", (b"another generator",))
+    db.close()
     again = run_build(src, out, force=True)
-    assert again.parsed >= 1 and again.parsed + again.reused == cold.parsed
+    assert again.parsed == cold.parsed and again.reused == 0
     assert sorted(again.site.figures) == sorted(cold.site.figures)
-    assert run_build(src, out, force=True).parsed == 0  # and it was mended
+    assert run_build(src, out, force=True).parsed == 0  # and it was made again
+    store.write_bytes(b"not a database" * 100)
+    damaged = run_build(src, out, force=True)
+    assert damaged.parsed == cold.parsed and sorted(damaged.site.figures) == sorted(cold.site.figures)
+    assert run_build(src, out, force=True).parsed == 0
 
 
 def test_no_cache_parses_everything(seeds):
