@@ -47,6 +47,7 @@ class Entry(NamedTuple):
     tables: tuple  # (file name, path or None, identity or None) of every sidecar table looked for
     figure: Figure | None
     problems: tuple[Problem, ...]
+    data: bytes | None = None  # the figure pickled, as the store keeps it (made where it was parsed)
 
 
 class Known(NamedTuple):
@@ -304,7 +305,8 @@ class ModelStore:
             db.executemany("DELETE FROM records WHERE path = ?", [(path,) for path in gone])
             db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", [
                 (path, _dumps(e.identity), _dumps(e.tables), e.digest, e.figure.src_path if e.figure else None,
-                 _dumps(e.problems) if e.problems else None, _dumps(e.figure) if e.figure is not None else None)
+                 _dumps(e.problems) if e.problems else None,
+                 e.data if e.data is not None else _dumps(e.figure) if e.figure is not None else None)
                 for path, e in entries.items()])
             if site is not None:
                 db.execute("INSERT OR REPLACE INTO state VALUES ('site', ?)",
@@ -325,7 +327,7 @@ class ModelStore:
         if row is None:
             return None
         problems, figure = (pickle.loads(data) if data is not None else None for data in row)
-        return Entry(fresh[0], known.digest, fresh[1], figure, problems or ())
+        return Entry(fresh[0], known.digest, fresh[1], figure, problems or (), row[1])
 
 
 def still_valid(known: Known, path: Path, tables: dict) -> bool:
@@ -403,4 +405,5 @@ def parse_entry(path: Path, tables: dict) -> Entry:
     record = load_record(path, tables, problems, raw=raw)
     figure = Figure.from_raw(record, problems) if record is not None else None
     lookups = _table_lookups(_table_names(record.data.get("figid") if record is not None else None), tables)
-    return Entry(identity, _digest(raw or b"", lookups), lookups, figure, tuple(problems))
+    return Entry(identity, _digest(raw or b"", lookups), lookups, figure, tuple(problems),
+                 _dumps(figure) if figure is not None else None)

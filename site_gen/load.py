@@ -187,23 +187,42 @@ def refused_problems(files: SourceFiles) -> list[Problem]:
 def find_source_files(source: Path) -> SourceFiles:
     """Every record, sidecar table and organism file under `source`, in a stable order.
 
-    Folders whose names start with `_` or `.` hold data, not records (as in Jekyll).
+    Folders whose names start with `_` or `.` hold data, not records (as in Jekyll). A linked folder
+    is not entered (as os.walk does); a linked file that leads outside the source is refused.
     """
     records: list[Path] = []
     tables: dict = {}
     refused: list[Path] = []
     root = source.resolve()
-    for folder, dirs, files in os.walk(source):
-        here = Path(folder)
-        inside_data = here != source and here.relative_to(source).parts[0].startswith(("_", "."))
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.endswith((".tsv", *RECORD_SUFFIXES)) and leads_outside(here / name, root):
-                refused.append(here / name)
+    todo = [(source, False)]  # (folder, inside a data folder)
+    while todo:
+        here, inside_data = todo.pop()
+        try:
+            with os.scandir(here) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        folders = []
+        for entry in entries:  # os.scandir: no system call per file for its kind or a link
+            name = entry.name
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not name.startswith(".") and not entry.is_symlink():
+                    folders.append((here / name, inside_data or (here == source and name.startswith("_"))))
+                continue
+            if not name.endswith((".tsv", *RECORD_SUFFIXES)):
+                continue
+            path = here / name
+            if entry.is_symlink() and leads_outside(path, root):
+                refused.append(path)
             elif name.endswith(".tsv"):
-                tables.setdefault(name, here / name)
-            elif name.endswith(RECORD_SUFFIXES) and not inside_data and not name.startswith("."):
-                records.append(here / name)
+                tables.setdefault(name, path)
+            elif not inside_data and not name.startswith("."):
+                records.append(path)
+        todo += reversed(folders)  # depth first, A-Z, as os.walk went
     organism_dir = source / ORGANISM_FOLDER
     organisms = sorted(p for p in organism_dir.glob("*.md") if p not in refused) if organism_dir.is_dir() else []
     return SourceFiles(sorted(records), tables, organisms, sorted(set(refused)))

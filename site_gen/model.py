@@ -100,15 +100,18 @@ def _interned(value: str | None) -> str | None:
 
 
 def _as(cls, rows: tuple) -> tuple:
-    """Mentions of type `cls` from plain tuples (the model store's form), each equal one held once."""
-    new, held = tuple.__new__, _pool(cls).setdefault
-    return tuple(held(mention, mention) for mention in (new(cls, row) for row in rows))
+    """Mentions of type `cls` from plain tuples (the model store's form), pooled as parsed ones are:
+    figures read from the store one by one then share their strings as figures parsed together do."""
+    new = tuple.__new__
+    return tuple(_pooled(new(cls, row)) for row in rows)
 
 
 def _rebuild_figure(values: tuple, genes: tuple, chemicals: tuple, diseases: tuple) -> "Figure":
     fig = object.__new__(Figure)
     for put, value in zip(_PUT_FIELD, values):
         put(fig, value)
+    for put, get in _POOLED_FIELDS:
+        put(fig, _pooled(get(fig)))
     _PUT_MENTIONS[0](fig, _as(GeneMention, genes))
     _PUT_MENTIONS[1](fig, _as(ChemicalMention, chemicals))
     _PUT_MENTIONS[2](fig, _as(DiseaseMention, diseases))
@@ -210,6 +213,9 @@ _FIGURE_FIELDS = tuple(f.name for f in fields(Figure) if f.name not in ("genes",
 _PUT_FIELD = tuple(getattr(Figure, name).__set__ for name in _FIGURE_FIELDS)
 _PUT_MENTIONS = tuple(getattr(Figure, name).__set__ for name in ("genes", "chemicals", "diseases"))
 _get_fields = operator.attrgetter(*_FIGURE_FIELDS)
+# The tuples of names a figure shares with many others, pooled again when it is read back.
+_POOLED_FIELDS = tuple((getattr(Figure, name).__set__, operator.attrgetter(name))
+                       for name in ("keywords", "organisms", "organisms_ner"))
 
 # What a page about the catalogue as a whole may read of every figure (lists, sitemaps, the name
 # lookup, redirects, collections): the index kept between builds holds these; the rest, a figure's
@@ -232,6 +238,14 @@ class Facts(NamedTuple):
     chemical_ids: int  # rows with a MeSH ID
     disease_ids: int  # rows with an identifier
     organisms: tuple[str, ...]  # of the genes, in order of first mention
+
+
+def table_rows(fig: Figure) -> tuple[int, int, int]:
+    """How many gene, chemical and disease rows a figure has (without reading a stored figure's tables)."""
+    held = getattr(fig, "_facts", None)
+    if held is not None:
+        return held[:3]
+    return len(fig.genes), len(fig.chemicals), len(fig.diseases)
 
 
 def facts(fig: Figure) -> Facts:

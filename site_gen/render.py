@@ -30,7 +30,7 @@ from site_gen.errors import SiteError
 from site_gen.load import display_path
 from site_gen.index import (COLLECTIONS, ENTITY_SECTIONS, PATHWAY_LINKS, Entity, Page, Redirect, Site, collection_url,
                             MIN_GENE_SET, figure_url, gene_sets, paged_url, slugify_organism)
-from site_gen.model import Figure, facts
+from site_gen.model import Figure, table_rows
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +161,8 @@ def data_url(figid: str, suffix: str) -> str:
 def figure_downloads(fig: Figure) -> list[tuple[str, str]]:
     """(label, URL) of each per-figure download that exists."""
     out = [("All mentions (JSON)", data_url(fig.figid, ".json"))]
-    held = facts(fig)  # not the tables themselves: a figure of the kept index holds only what they count
-    for kind, rows in (("genes", held.gene_rows), ("chemicals", held.chemical_rows), ("diseases", held.disease_rows)):
+    # not the tables themselves: a figure of the saved index holds only how many rows they have
+    for kind, rows in zip(("genes", "chemicals", "diseases"), table_rows(fig)):
         if rows:
             out.append((f"{kind.capitalize()} (TSV)", data_url(fig.figid, f"-{kind}.tsv")))
     return out

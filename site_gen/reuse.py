@@ -148,7 +148,7 @@ def save_shape(cache: Path, shape: Shape) -> None:
 class Fresh:
     """What must be rendered; everything else may be linked from the last build."""
 
-    pages: set  # output paths
+    pages: dict  # output path → Page, of the pages to render
     figures: set  # figids whose page and data files change
     redirects: frozenset  # (from URL, to URL) of stubs to render
     shown: set  # figids whose page changes (`figures`, and those that mention an entity whose reference changed)
@@ -187,12 +187,12 @@ def fresh_outputs(old: Shape | None, new: Shape, site: Site) -> Fresh | None:
             if was.get(key, digest) != digest:
                 shown.update(table[key].figids)
     groups = site.page_groups
-    pages: set[str] = {p.out_path for p in groups["fixed"]}
+    pages: dict[str, Page] = {p.out_path: p for p in groups["fixed"]}
     for figid in shown:
-        pages |= {p.out_path for p in groups.get(("figure", figid), ())}
+        pages |= {p.out_path: p for p in groups.get(("figure", figid), ())}
     for kind, keys in touched.items():
         for key in keys:
-            pages |= {p.out_path for p in groups.get((kind, key), ())}
+            pages |= {p.out_path: p for p in groups.get((kind, key), ())}
     lists = {"figure": (old.figure_ids, new.figure_ids, changed)}
     lists |= {kind: (old.entity_lists.get(kind, ()), new.entity_lists[kind], touched[kind]) for kind in ENTITY_SECTIONS}
     for kind, (was, now, dirty) in lists.items():
@@ -200,15 +200,15 @@ def fresh_outputs(old: Shape | None, new: Shape, site: Site) -> Fresh | None:
         whole = kind == "organism" and dirty  # the organisms overview groups every organism by kind
         for page in overview:
             if whole or list_page_changed(site, was, now, page.number, dirty):
-                pages.add(page.out_path)
+                pages[page.out_path] = page
     for page in groups["collections"]:
         if page.kind != "collection":
-            pages.add(page.out_path)
+            pages[page.out_path] = page
             continue
         group, name = page.key.split("/", 1)
         was, now = old.collections.get(group, {}).get(name, ()), site.collections[group].get(name, ())
         if list_page_changed(site, was, now, page.number, changed):
-            pages.add(page.out_path)
+            pages[page.out_path] = page
     templates = {name for name in new.templates.keys() | old.templates.keys()
                  if new.templates.get(name) != old.templates.get(name)}
     redirects = new.redirects if "redirect.html" in templates else new.redirects - old.redirects

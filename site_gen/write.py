@@ -479,12 +479,19 @@ class SiteUpdater(SiteWriter):
         self.beside[name] = (path, data)
 
     def fullest_folder(self) -> tuple[int, str]:
-        """(entries, folder) of the folder of the updated output holding the most entries."""
+        """(entries, folder) of the folder of the updated output holding the most entries, among those
+        this update adds entries to (the others held no more than the last build checked)."""
         entries: dict[str, set[str]] = {}
-        for out_path in self.paths:
+        for out_path in self.paths - self.before:
             parts = out_path.split("/")
             for depth in range(len(parts)):
-                entries.setdefault("/".join(parts[:depth]) or ".", set()).add(parts[depth])
+                folder = "/".join(parts[:depth]) or "."
+                if folder not in entries:
+                    try:
+                        entries[folder] = set(os.listdir(self.output / folder))
+                    except OSError:
+                        entries[folder] = set()
+                entries[folder].add(parts[depth])
         for folder in self.replaced:  # written whole here; the other unclaimed folders stay as they are
             for base in (self.staging, self.output):
                 if not (base / folder).is_dir():
@@ -498,6 +505,7 @@ class SiteUpdater(SiteWriter):
 
     def commit(self) -> None:
         """Write the journal, then carry the update out (`apply_update`)."""
+        self.unchanged = len(self.paths) - self.written  # every claimed file not written stays as it is
         beside = {}
         if self.beside:
             (self.staging / _BESIDE).mkdir()
