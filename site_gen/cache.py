@@ -190,7 +190,9 @@ class ModelStore:
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        # No fsync: the store is a cache, safe against a killed build (the system keeps what was written);
+        # an fsync under heavy disk writes (a build's output) can stall for seconds.
+        db.execute("PRAGMA synchronous=OFF")
         db.executescript(_SCHEMA)
         return db
 

@@ -516,11 +516,8 @@ class SiteUpdater(SiteWriter):
                                     if not any(p == f or p.startswith(f + "/") for f in self.replaced)),
                    "replace": sorted(self.replaced), "beside": beside}
         tmp = self.staging / f"{JOURNAL}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(journal, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.rename(tmp, self.staging / JOURNAL)
+        tmp.write_text(json.dumps(journal), encoding="utf-8")
+        os.rename(tmp, self.staging / JOURNAL)  # the commit point: complete, or not there
         apply_update(self.output, self.staging)
 
     def abort(self) -> None:
