@@ -792,7 +792,7 @@ def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 800
         pass
     finally:
         stop.set()
-        watcher.join(timeout=5)
-        behind.join(timeout=5)
+        watcher.join(timeout=1)
+        behind.join(timeout=1)
         log.info("stopped")
     return 0
