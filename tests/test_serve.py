@@ -217,7 +217,7 @@ def test_ctrl_c_stops_the_server_cleanly(tmp_path):
     import signal
 
     port = free_port()
-    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
+    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH, PYTHONFAULTHANDLER="1")  # SIGABRT: every thread's stack
     proc = subprocess.Popen([sys.executable, "-m", "site_gen", "serve", "--config", str(REPO / "tests" / "empty.toml"),
                              "--source", str(SEEDS), "--output", str(tmp_path / "out"), "--port", str(port),
                              "--templates", str(REPO / "templates"), "--static", str(REPO / "static")],
@@ -230,7 +230,13 @@ def test_ctrl_c_stops_the_server_cleanly(tmp_path):
                 return False
         wait_for(up)
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        try:
+            status = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)  # where it is stuck, for the failure message
+            proc.wait(timeout=10)
+            pytest.fail("still running 10 s after Ctrl-C:\n" + proc.stdout.read().decode(errors="replace")[-6000:])
+        assert status == 0
         assert b"stopped" in proc.stdout.read()
     finally:
         if proc.poll() is None:
