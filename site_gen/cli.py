@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -108,15 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from site_gen import serve
 
-            code = serve.run(settings, root, host=args.host, port=args.port, open_browser=args.open, jobs=args.jobs,
+            return serve.run(settings, root, host=args.host, port=args.port, open_browser=args.open, jobs=args.jobs,
                              use_cache=not args.no_cache, config=config, overrides=overrides,
                              livereload=not args.no_livereload)
-            # Stopped (Ctrl-C): exit now. Background work still running (a search re-index, a Pagefind
-            # child) is dropped; waiting for it at the interpreter's exit took over 10 s under load.
-            logging.shutdown()
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
         result = build.build(settings, root, strict=args.strict, jobs=args.jobs, use_cache=not args.no_cache,
                              force=args.no_cache, progress=progress.wanted(args.quiet))
     except SiteError as exc:

@@ -10,6 +10,7 @@ import logging
 import mimetypes
 import os
 import shutil
+import signal
 import socket
 import threading
 import time
@@ -767,6 +768,11 @@ def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 800
     from tornado.wsgi import WSGIContainer
 
     port = available_port(host, port)
+    # Ctrl-C (and SIGTERM) stop the preview even when it was started with SIGINT ignored, as a
+    # background job of a non-interactive shell is: Python then leaves it ignored.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     preview = Preview(settings, root, jobs, use_cache, config, overrides)
     preview.rebuild()
     server = Server(preview)
