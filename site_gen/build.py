@@ -288,12 +288,13 @@ def _gather(settings: Settings, source: Path, store: ModelStore, timings: dict, 
         for path, entries in store.problems().items():
             if path in records and path not in parsed and path not in same:
                 problems += entries
+        digests = {k.src_path: k.digest for name, k in known.items() if k.src_path is not None and name in records}
         for entry in itertools.chain(parsed.values(), same.values()):
             problems += entry.problems
+            if entry.figure is not None:
+                digests[entry.figure.src_path] = entry.digest
         organism_records = load_organism_records(files, problems)
         infos = build_organism_infos(organism_records, problems)
-        digests = {k.src_path: k.digest for name, k in known.items() if k.src_path is not None and name in records}
-        digests |= {e.figure.src_path: e.digest for e in itertools.chain(parsed.values(), same.values()) if e.figure}
     log.debug("parsed %d records (%d more from the model store), %d organism files", stats.parsed, stats.reused,
               len(files.organisms))
     with log_time(timings, "index"):

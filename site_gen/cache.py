@@ -32,7 +32,7 @@ from site_gen import __version__
 from site_gen.errors import Problem
 from site_gen.load import MENTION_KINDS, load_record
 from site_gen.index import FIXED_PAGES, ENTITY_CLASSES, Page, Redirect, _from_slots, _slot_state
-from site_gen.model import Facts, Figure, StoredFigure, _light, _stored_figure, facts, set_figure_loader
+from site_gen.model import Facts, Figure, StoredFigure, _stored_figure, facts, light_fields, set_figure_loader
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def pack_site(site) -> tuple:
     """The index as plain tuples, which pickle and load several times faster than its objects: figures
     kept light, entities and redirects as their fields, pages as tuples; what is derived from the
     entity tables (the lists, the top entities) as keys."""
-    figures = [(_light(fig), tuple(facts(fig))) for fig in site.figures.values()]
+    figures = [(light_fields(fig), tuple(facts(fig))) for fig in site.figures.values()]
     entities = {kind: [_slot_state(e) for e in table.values()] for kind, table in site.entity_tables.items()}
     redirects = [_slot_state(r) for r in site.redirects]
     pages = {key: tuple(map(tuple, group)) for key, group in site.page_groups.items() if key != "fixed"}
@@ -286,10 +286,6 @@ class ModelStore:
             return {}
         return {path: pickle.loads(data) if data is not None else None
                 for path, data in self.db().execute("SELECT path, figure FROM pending")}
-
-    def put(self, name: str, value) -> None:
-        if self.folder is not None:
-            self.db().execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (name, _dumps(value)))
 
     def save(self, entries: dict[str, Entry], gone, site=None, key: str = "", changed=()) -> None:
         """In one transaction: these records' entries (by path) and the records `gone` removed; then

@@ -6,8 +6,8 @@ import logging
 import re
 import zlib
 import unicodedata
-from collections import defaultdict
 import dataclasses
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -128,41 +128,23 @@ class Redirect:
         return out_path_for(self.from_url)
 
 
-# Entities and redirects pickle as their class and a tuple of their fields, set back through the slots:
-# the index kept between builds holds 400,000 of them at 100,000 figures, and the default way (each
-# slot's state in a dict) takes three times as long to load.
-_SLOT_FIELDS: dict = {}
+# The saved index (`cache.pack_site`) keeps entities and redirects as tuples of their fields and sets
+# them back through the slots: the index holds 400,000 of them at 100,000 figures, and pickling the
+# objects (each slot's state in a dict) takes three times as long to load.
+ENTITY_CLASSES = {"gene": Gene, "chemical": Chemical, "disease": Disease, "organism": Organism}
+_SLOTS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in (*ENTITY_CLASSES.values(), Redirect)}
+_SLOT_SETTERS = {cls: tuple(getattr(cls, name).__set__ for name in names) for cls, names in _SLOTS.items()}
 
 
 def _slot_state(obj) -> tuple:
-    cls = type(obj)
-    names = _SLOT_FIELDS.get(cls)
-    if names is None:
-        names = _SLOT_FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return tuple(getattr(obj, name) for name in names)
-
-
-_SLOT_SETTERS: dict = {}
+    return tuple(map(obj.__getattribute__, _SLOTS[type(obj)]))
 
 
 def _from_slots(cls: type, values: tuple):
-    setters = _SLOT_SETTERS.get(cls)
-    if setters is None:
-        setters = _SLOT_SETTERS[cls] = tuple(getattr(cls, f.name).__set__ for f in dataclasses.fields(cls))
     obj = object.__new__(cls)
-    for put, value in zip(setters, values):
+    for put, value in zip(_SLOT_SETTERS[cls], values):
         put(obj, value)
     return obj
-
-
-def _reduce_slots(self):
-    return _from_slots, (type(self), _slot_state(self))
-
-
-for _cls in (Gene, Chemical, Disease, Organism, Redirect):
-    _cls.__reduce__ = _reduce_slots
-
-ENTITY_CLASSES = {"gene": Gene, "chemical": Chemical, "disease": Disease, "organism": Organism}
 
 
 class Page(NamedTuple):

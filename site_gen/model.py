@@ -222,7 +222,7 @@ _POOLED_FIELDS = tuple((getattr(Figure, name).__set__, operator.attrgetter(name)
 # own text and mention tables, is read from the model store when a page of that figure needs it.
 HEAVY_FIELDS = ("caption", "reftext", "genes", "chemicals", "diseases", "mention_keywords", "body")
 LIGHT_FIELDS = tuple(f.name for f in fields(Figure) if f.name not in HEAVY_FIELDS)
-_get_light = operator.attrgetter(*LIGHT_FIELDS)
+light_fields = operator.attrgetter(*LIGHT_FIELDS)  # a figure's, in that order (figid first)
 _PUT_LIGHT = tuple(getattr(Figure, name).__set__ for name in LIGHT_FIELDS)
 _PUT_HEAVY = tuple(getattr(Figure, name).__set__ for name in HEAVY_FIELDS)
 _get_heavy = operator.attrgetter(*HEAVY_FIELDS)
@@ -294,7 +294,7 @@ class StoredFigure(Figure):
             put(self, value)
 
     def __reduce__(self):
-        return _stored_figure, (_get_light(self), facts(self))
+        return _stored_figure, (light_fields(self), facts(self))
 
 
 def _stored_figure(light: tuple, held: Facts) -> StoredFigure:
@@ -305,13 +305,12 @@ def _stored_figure(light: tuple, held: Facts) -> StoredFigure:
     return fig
 
 
-_light = _get_light  # a figure's light fields, in LIGHT_FIELDS order (figid first)
 _PUT_FACTS = StoredFigure._facts.__set__
 
 
 def stored(fig: Figure) -> StoredFigure:
     """The figure as the index between builds keeps it: light fields and facts only."""
-    return _stored_figure(_get_light(fig), facts(fig))
+    return _stored_figure(light_fields(fig), facts(fig))
 
 
 @dataclass(frozen=True)

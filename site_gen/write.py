@@ -155,6 +155,8 @@ class _Output:
 
 
 class SiteWriter:
+    STAGING = "staging"  # the tag of the folder written beside the output
+
     def __init__(self, output: Path):
         self.output = output.resolve()
         if self.output == Path(self.output.anchor) or self.output == Path.home():
@@ -162,7 +164,7 @@ class SiteWriter:
         self.output.parent.mkdir(parents=True, exist_ok=True)
         recover_output(self.output)
         self.previous = self.output if self.output.is_dir() else None
-        self.staging = _sibling(self.output, "staging")
+        self.staging = _sibling(self.output, self.STAGING)
         self.staging.mkdir()
         self.written = 0
         self.unchanged = 0
@@ -203,7 +205,6 @@ class SiteWriter:
         """Write a claimed path (workers call this after the parent claimed every path)."""
         if isinstance(data, str):
             data = data.encode("utf-8")
-        target = self._target(out_path)
         if self.previous is not None:
             old = os.path.join(self._previous, out_path)
             try:
@@ -212,14 +213,18 @@ class SiteWriter:
                     with open(old, "rb") as f:
                         same = f.read() == data
                     if same:
-                        os.link(old, target)
+                        self._keep(old, out_path)
                         self.unchanged += 1
                         return
             except OSError:
                 pass  # not there, or not readable: write it afresh
-        with open(target, "wb") as f:
+        with open(self._target(out_path), "wb") as f:
             f.write(data)
         self.written += 1
+
+    def _keep(self, old: str, out_path: str) -> None:
+        """The previous site's file at `out_path`, unchanged, goes into the new one: linked."""
+        os.link(old, self._target(out_path))
 
     def put_stream(self, out_path: str, chunks) -> int:
         """`put` for a file too big to hold whole (the catalogue download at 100,000 figures is 660 MB):
@@ -415,41 +420,19 @@ class SiteUpdater(SiteWriter):
     path the last build claimed: those this build does not claim are removed. Paths are claimed as by a
     SiteWriter; an unchanged file is left as it is instead of linked."""
 
+    STAGING = "update"
+
     def __init__(self, output: Path, before: set[str]):
-        self.output = output.resolve()
-        recover_output(self.output)
-        if not self.output.is_dir():
+        super().__init__(output)
+        if self.previous is None:
+            self.abort()
             raise SiteError(f"no output folder {self.output} to update")
-        self.previous = self.output
-        self.staging = _sibling(self.output, "update")
-        self.staging.mkdir()
         self.before = before
-        self.written = 0
-        self.unchanged = 0
-        self.paths: set[str] = set()
-        self.layouts: dict[str, Layout] = {}
         self.replaced: set[str] = set()  # folders (relative) written whole into the staging folder
         self.beside: dict[str, tuple[Path, bytes]] = {}  # name → (path beside the output, bytes)
-        self._made: set[str] = set()
-        self._staging = str(self.staging)
-        self._previous = str(self.output)
 
-    def put(self, out_path: str, data: str | bytes) -> None:
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        old = os.path.join(self._previous, out_path)
-        try:
-            st = os.lstat(old)
-            if st.st_size == len(data) and stat.S_ISREG(st.st_mode):
-                with open(old, "rb") as f:
-                    if f.read() == data:
-                        self.unchanged += 1
-                        return
-        except OSError:
-            pass  # not there, or not readable: written afresh
-        with open(self._target(out_path), "wb") as f:
-            f.write(data)
-        self.written += 1
+    def _keep(self, old: str, out_path: str) -> None:
+        pass  # it stays where it is
 
     def _settle(self, target: str, old_path: str | None, same: bool) -> None:
         if same:
