@@ -23,7 +23,8 @@ from site_gen.load import find_source_files, load_organism_records, refused_prob
 from site_gen.model import Figure, build_organism_infos, release_pools
 from site_gen.parallel import default_jobs, run_shares
 from site_gen.progress import Counts, bar
-from site_gen.reuse import Fresh, fresh_outputs, global_key, load_shape, save_shape, shape_of, shape_path, template_digests
+from site_gen.reuse import (Edit, Fresh, Shape, apply_edit, changed_templates, global_key, load_shape, plan_fresh,
+                            save_shape, shape_path, template_digests)
 from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, figure_downloads, make_environment,
                              per_figure_files, render_figure_data, render_redirects_file, render_robots,
                              render_sitemaps)
@@ -172,8 +173,11 @@ class Gathered:
     problems: list[Problem]
     timings: dict
     stats: ParseStats
-    digests: dict[str, bytes]  # record's display path → digest of its source
     organism_files: list[Path]
+    edit: Edit | None = None  # this build's changes to the saved index; None when it was made afresh
+    remade: bool = True  # the index was made afresh (no saved one, or too much changed)
+    generation: int | None = None  # of the store before this build saved to it (what the last output shows)
+    saved: int | None = None  # of the store after
 
 
 @dataclass
@@ -223,30 +227,35 @@ UPDATE_SHARE = 0.25
 
 
 def _updated_site(site: Site, store: ModelStore, known: dict[str, Known], pending: dict[str, Figure | None],
-                  parsed: dict[str, Entry], gone: list[str]) -> Site | None:
-    """The saved index with the records changed since it was saved applied (`index.update_site`): those
-    of earlier builds (`pending`) and this build's. None when a figid held by two records is involved,
-    which only a fresh index decides as a cold build would."""
+                  parsed: dict[str, Entry], gone: list[str]) -> Edit | None:
+    """Apply to the saved index first the records changed by earlier builds since it was saved
+    (`pending`: what their output already shows), then this build's, which is the edit returned. None
+    when a figid held by two records is involved, which only a fresh index decides as a cold build would."""
     if any("duplicate figid" in p.message for p in site.index_problems):
         return None
+    if pending:  # the store still holds each of these records as the last build left it
+        removed = [fig for fig in pending.values() if fig is not None]
+        added = list(store.figures(pending).values())
+        if not _fits(site, removed, added):
+            return None
+        update_site(site, removed, added, [])
     by_src = {fig.src_path: fig for fig in site.figures.values()}
-    removed, leaving = [], set()
-    for path in sorted(set(parsed) | set(gone) | set(pending)):
-        if path in pending:
-            fig = pending[path]
-        else:
-            old = known.get(path)
-            fig = by_src.get(old.src_path) if old is not None and old.src_path is not None else None
-        if fig is not None:
+    removed = []
+    for path in sorted(set(parsed) | set(gone)):
+        old = known.get(path)
+        if old is not None and (fig := by_src.get(old.src_path)) is not None:
             removed.append(fig)
-            leaving.add(fig.figid)
-    now = store.figures([path for path in pending if path not in parsed and path not in gone])
-    added = list(now.values()) + [e.figure for e in parsed.values() if e.figure is not None]
-    figids = [fig.figid for fig in added]
-    if len(set(figids)) != len(figids) or any(f in site.figures and f not in leaving for f in figids):
+    added = [e.figure for e in parsed.values() if e.figure is not None]
+    if not _fits(site, removed, added):
         return None
-    update_site(site, removed, added, [])  # what it finds is in site.index_problems and site.redirect_problems
-    return site
+    return apply_edit(site, removed, added, [])  # what it finds is in site.index_problems and redirect_problems
+
+
+def _fits(site: Site, removed: list[Figure], added: list[Figure]) -> bool:
+    """Can these figures replace those without two records holding one figid?"""
+    leaving = {fig.figid for fig in removed}
+    figids = [fig.figid for fig in added]
+    return len(set(figids)) == len(figids) and not any(f in site.figures and f not in leaving for f in figids)
 
 
 def gather(settings: Settings, root: Path, jobs: int = 1, use_cache: bool = True, progress: bool = False) -> Gathered:
@@ -288,11 +297,8 @@ def _gather(settings: Settings, source: Path, store: ModelStore, timings: dict, 
         for path, entries in store.problems().items():
             if path in records and path not in parsed and path not in same:
                 problems += entries
-        digests = {k.src_path: k.digest for name, k in known.items() if k.src_path is not None and name in records}
         for entry in itertools.chain(parsed.values(), same.values()):
             problems += entry.problems
-            if entry.figure is not None:
-                digests[entry.figure.src_path] = entry.digest
         organism_records = load_organism_records(files, problems)
         infos = build_organism_infos(organism_records, problems)
     log.debug("parsed %d records (%d more from the model store), %d organism files", stats.parsed, stats.reused,
@@ -300,11 +306,13 @@ def _gather(settings: Settings, source: Path, store: ModelStore, timings: dict, 
     with log_time(timings, "index"):
         date = build_date()
         key = index_key(settings, date, files.organisms)
-        site = None
+        site = edit = None
+        generation = store.generation()
         pending = store.pending()
         changed = set(parsed) | set(gone) | set(pending)
         if len(changed) <= UPDATE_SHARE * len(records) and (site := store.load_site(key)) is not None:
-            site = _updated_site(site, store, known, pending, parsed, gone)
+            edit = _updated_site(site, store, known, pending, parsed, gone)
+            site = site if edit is not None else None
         remade = site is None
         if remade:
             kept = [name for name in records if name not in parsed]
@@ -315,10 +323,10 @@ def _gather(settings: Settings, source: Path, store: ModelStore, timings: dict, 
             log.debug("index updated with %d records changed since it was saved", len(changed))
     with log_time(timings, "store"):
         if remade or len(changed) > PENDING_LIMIT:
-            store.save(parsed | same, gone, site, key)
+            saved = store.save(parsed | same, gone, site, key)
         else:
-            store.save(parsed | same, gone, changed=set(parsed) | set(gone))
-    return Gathered(site, problems, timings, stats, digests, files.organisms)
+            saved = store.save(parsed | same, gone, changed=set(parsed) | set(gone))
+    return Gathered(site, problems, timings, stats, files.organisms, edit, remade, generation, saved)
 
 
 @dataclass
@@ -521,14 +529,16 @@ def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force
     output = settings.resolve(root, "output")
     cache = cache_folder(output)
     with log_time(timings, "compare"):
-        shape = shape_of(site, global_key(site, settings.resolve(root, "static"), gathered.organism_files),
-                         gathered.digests, template_digests(settings.resolve(root, "templates")))
+        templates = template_digests(settings.resolve(root, "templates"))
+        shape = Shape(global_key(site, settings.resolve(root, "static"), gathered.organism_files), (),
+                      gathered.saved, templates)
         fresh = old = None
         if use_cache and output.is_dir():
             old = load_shape(cache, _output_identity(output))
-            fresh = fresh_outputs(old, shape, site)
-    if fresh is not None:
-        log.debug("%d figures changed; %d pages to render, the others as they were", len(fresh.figures), len(fresh.pages))
+            if old is not None and old.key == shape.key and not gathered.remade \
+                    and old.generation is not None and old.generation == gathered.generation:
+                fresh = plan_fresh(site, gathered.edit, changed_templates(old.templates, templates))
+                fresh.layouts = old.layouts
     # What changed is known: the output is updated in place. Else a new one is made beside it and swapped in.
     in_place = fresh is not None and bool(old.claims)
     writer = SiteUpdater(output, old.claims) if in_place else SiteWriter(output)

@@ -8,8 +8,11 @@ It is an SQLite database beside the output folder (`.<output>.cache/model.sqlite
   the Figure it gave (pickled). When every identity matches, the record is not read again; when an
   identity changed but the bytes did not (a `touch`, a fresh checkout), it is not parsed again.
 - `state`: the index of the last build (`index.Site`, its figures kept light: `model.StoredFigure`)
-  with the key of what it was made from (settings, build date, organism files), and the shape of the
-  last build's output (`reuse.Shape`).
+  with the key of what it was made from (settings, build date, organism files), and the store's
+  generation, a random number drawn again by every save: the shape of a build's output (`reuse.Shape`) names the
+  generation it shows, so the next build knows whether the saved index is what the output shows.
+- `pending`: the records changed since the index was last saved in full, with the figures it has of
+  them; the next build applies them to it again.
 
 Everything is keyed by the generator (its version, the source of the modules that parse and index, the
 working folder, as problems name files relative to it): a store written by another generator is
@@ -279,6 +282,13 @@ class ModelStore:
             if fig is not None:
                 fig.take(pickle.loads(data))
 
+    def generation(self) -> int | None:
+        """The number drawn by the last save (0 before any; None without a store)."""
+        if self.folder is None:
+            return None
+        row = self.db().execute("SELECT value FROM state WHERE name = 'generation'").fetchone()
+        return int(row[0]) if row is not None else 0
+
     def pending(self) -> dict[str, Figure | None]:
         """The records changed since the index was saved: path → the figure the saved index has of it
         (None for a record it has no figure of)."""
@@ -287,15 +297,18 @@ class ModelStore:
         return {path: pickle.loads(data) if data is not None else None
                 for path, data in self.db().execute("SELECT path, figure FROM pending")}
 
-    def save(self, entries: dict[str, Entry], gone, site=None, key: str = "", changed=()) -> None:
+    def save(self, entries: dict[str, Entry], gone, site=None, key: str = "", changed=()) -> int | None:
         """In one transaction: these records' entries (by path) and the records `gone` removed; then
         either the index `site` (made from what `key` names) in full, or, when `site` is None, only the
-        paths of the records `changed` since the saved index, which the next build applies to it."""
+        paths of the records `changed` since the saved index, which the next build applies to it.
+        Returns the store's generation after it."""
         if self.folder is None:
-            return
+            return None
         db = self.db()
         db.execute("BEGIN IMMEDIATE")
         try:
+            generation = int.from_bytes(os.urandom(8), "big") | 1  # never 0
+            db.execute("INSERT OR REPLACE INTO state VALUES ('generation', ?)", (str(generation),))
             if site is None:  # the saved index stays; note what it has of each changed record first
                 db.executemany("INSERT OR IGNORE INTO pending SELECT path, figure FROM records WHERE path = ?",
                                [(path,) for path in changed])
@@ -314,6 +327,7 @@ class ModelStore:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        return generation
 
     def revalidate(self, path: str, known: Known, tables: dict) -> Entry | None:
         """A record whose identity changed but whose bytes (and its tables') did not: its entry with

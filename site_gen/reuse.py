@@ -1,43 +1,42 @@
-"""What a rebuild can take from the last build's output instead of rendering it again.
+"""What a rebuild renders: the outputs an edit of the model changed, decided from the edit itself.
 
-After each build, the shape of the site is kept beside the output: a digest of everything every page
-depends on (generator, settings, build date, assets, organism files), a digest of each template with
-every template it depends on (`render.template_users`), a digest of each figure's source, a digest of
-each entity, the order of every list and the redirects. The next build compares its own shape with
-it. When the digest of everything differs, every page is rendered. Otherwise only these pages are:
+Build and preview alike apply the records that changed to the index they already have
+(`index.update_site`, through `apply_edit`), which says which figures and entities the edit touched
+and what those entities were before; `plan_fresh` turns that into the outputs to render:
 
-- every page made with a template that changed or depends on one that did (a stub: `redirect.html`);
-- the page and data files of each figure whose source changed, was added or went away;
-- every page of each entity that changed (its name, its figures, their order) or that a changed figure
-  mentions (its list shows that figure's entry);
+- the page and data files of each figure added, changed or gone;
+- every page of each entity the edit touched (its name, its figures, their order; a changed figure's
+  entry in its list);
 - the page of each figure that mentions an entity whose reference changed (a figure page's JSON-LD
   names every entity it mentions, and an edit of another record can change the name most figures use);
 - each page of an overview or a collection whose slice of the list changed or shows a changed figure
   or entity, and every page of a list whose length changed (each page states it);
-- the home, search, downloads and 404 pages, and the redirect stubs that are new.
+- the fixed pages (home, search, downloads, 404), and the redirect stubs that are new or changed;
+- every page made with a template that changed, or that extends, includes or imports one that did
+  (`render.template_users`).
 
-Every other page is left as the last build wrote it (updated in place, `write.SiteUpdater`), or
-hard-linked from it when a new site is made beside it; the rebuild checks the output is the one the
-shape was saved with. Anything missing there is rendered. The shape keeps every path the last build
-wrote, so that an update in place removes those this build does not make. The catalogue-wide files made of a segment
-per figure (the download, the search data, the gene sets) keep the layout of their segments in the
-shape: a rebuild copies the segments of unchanged figures from the last build's files.
+A build keeps the shape of its output beside it (`Shape`): the digest of everything every page
+depends on besides the model (generator, settings, build date, assets, organism files), the digest of
+each template with those it depends on, every path it wrote, and the model store's generation its
+output shows. The next build plans from the edit only when all of these still hold; otherwise it
+renders everything. Every other page is left as the last build wrote it (updated in place,
+`write.SiteUpdater`), or hard-linked from it when a new site is made beside it. The catalogue-wide
+files made of a segment per figure (the download, the search data, the gene sets) keep the layout of
+their segments in the shape: a rebuild copies the segments of unchanged figures from the last build's
+files.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
-import operator
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
-
 from site_gen import __version__
-from site_gen.index import ENTITY_SECTIONS, ITEMS_OF, Chemical, Disease, Entity, Gene, Organism, Page, Site
+from site_gen.index import ENTITY_SECTIONS, Page, Site, update_site
 from site_gen.jsonld import shown_on_figures
+from site_gen.model import Figure
 from site_gen.render import make_environment, template_users
 from site_gen.write import replace_file
 
@@ -46,17 +45,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Shape:
-    key: str  # digest of everything every page depends on
+    key: str  # digest of everything every page depends on besides the model and the templates
     output: tuple  # identity of the output folder this shape describes
-    figures: dict  # figid → digest of its source
-    entities: dict  # kind → {key: digest}
-    refs: dict  # kind → {key: digest of what a figure page shows of the entity}
-    figure_ids: tuple
-    entity_lists: dict  # kind → keys in list order
-    collections: dict  # group → {name: figids}
-    redirects: frozenset  # (from URL, to URL)
-    templates: dict = dataclasses.field(default_factory=dict)  # name → digest of it and what it depends on
-    layouts: dict = dataclasses.field(default_factory=dict)  # out path → Layout of each per-figure file
+    generation: int | None  # of the model store whose index the output shows; None: not known
+    templates: dict = field(default_factory=dict)  # name → digest of it and what it depends on
+    layouts: dict = field(default_factory=dict)  # out path → Layout of each per-figure file
     claims: frozenset = frozenset()  # every output path the build wrote (the search index's aside)
 
 
@@ -79,24 +72,6 @@ def global_key(site: Site, static: Path, organism_files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-# The fields of the entities made only of text, tuples of text and None, read in one call.
-_PLAIN_FIELDS = {cls: operator.attrgetter(*(f.name for f in dataclasses.fields(cls))) for cls in (Gene, Chemical, Disease)}
-
-
-def entity_digest(entity: Entity) -> bytes:
-    """A digest of every field; a set is sorted first, as its order varies between processes."""
-    fields = _PLAIN_FIELDS.get(type(entity))
-    if fields is not None:  # as JSON: a tenth of the time of its repr, for 150,000 genes
-        return hashlib.blake2b(orjson.dumps(fields(entity)), digest_size=12).digest()
-    if isinstance(entity, Organism) and entity.mined_only:
-        entity = dataclasses.replace(entity, mined_only=tuple(sorted(entity.mined_only)))
-    return hashlib.blake2b(repr(entity).encode(), digest_size=12).digest()
-
-
-def ref_digest(entity: Entity) -> bytes:
-    return hashlib.blake2b(shown_on_figures(entity), digest_size=12).digest()
-
-
 def template_digests(templates: Path) -> dict[str, bytes]:
     """Each template's digest: of its own text and that of every template it depends on."""
     texts = {p.name: p.read_bytes() for p in templates.glob("*.html") if p.is_file()}
@@ -109,19 +84,8 @@ def template_digests(templates: Path) -> dict[str, bytes]:
     return out
 
 
-def shape_of(site: Site, key: str, source_digests: dict[str, bytes], templates: dict[str, bytes]) -> Shape:
-    return Shape(
-        key=key,
-        output=(),
-        figures={figid: source_digests.get(fig.src_path, b"") for figid, fig in site.figures.items()},
-        entities={kind: {k: entity_digest(e) for k, e in site.entity_tables[kind].items()} for kind in ENTITY_SECTIONS},
-        refs={kind: {k: ref_digest(e) for k, e in site.entity_tables[kind].items()} for kind in ENTITY_SECTIONS},
-        figure_ids=site.figure_ids,
-        entity_lists={kind: tuple(site.entity_tables[kind]) for kind in ENTITY_SECTIONS},
-        collections=site.collections,
-        redirects=frozenset((r.from_url, r.to_url) for r in site.redirects),
-        templates=templates,
-    )
+def changed_templates(old: dict[str, bytes], new: dict[str, bytes]) -> set[str]:
+    return {name for name in new.keys() | old.keys() if new.get(name) != old.get(name)}
 
 
 def shape_path(cache: Path) -> Path:
@@ -145,15 +109,53 @@ def save_shape(cache: Path, shape: Shape) -> None:
 
 
 @dataclass
+class Before:
+    """What the site was before an edit, as far as deciding what the edit changed needs: each is a
+    reference to what the edit replaces, not a copy of it."""
+
+    groups: dict  # page_groups (a shallow copy)
+    redirects: dict  # from URL → Redirect
+    figures: dict  # figid → Figure
+    figure_ids: tuple
+    entity_lists: dict  # kind → its entities in list order
+    collections: dict
+
+    @classmethod
+    def of(cls, site: Site) -> Before:
+        return cls(dict(site.page_groups), {r.from_url: r for r in site.redirects}, site.figures, site.figure_ids,
+                   dict(site.entity_lists), site.collections)
+
+
+@dataclass
+class Edit:
+    """An edit applied to a site: what it was, the figures added, changed or gone, the entity keys
+    touched, and those entities as they were ({kind: {key: Entity, or None for a new one}})."""
+
+    was: Before
+    figids: set
+    touched: dict
+    before: dict
+
+
+def apply_edit(site: Site, removed: list[Figure], added: list[Figure], problems: list) -> Edit:
+    """`index.update_site`, remembering what the site was."""
+    was = Before.of(site)
+    touched, before = update_site(site, removed, added, problems)
+    return Edit(was, {f.figid for f in removed} | {f.figid for f in added},
+                {kind: keys for kind, keys in touched.items() if keys}, before)
+
+
+@dataclass
 class Fresh:
-    """What must be rendered; everything else may be linked from the last build."""
+    """What must be rendered; everything else is as the last build wrote it."""
 
     pages: dict  # output path → Page, of the pages to render
     figures: set  # figids whose page and data files change
     redirects: frozenset  # (from URL, to URL) of stubs to render
     shown: set  # figids whose page changes (`figures`, and those that mention an entity whose reference changed)
-    layouts: dict  # out path → Layout of each per-figure file of the last build
-    templates: set  # names of the templates that changed, with what they depend on
+    stale: set  # output paths of pages, stubs and data files the edit took away
+    templates: set = field(default_factory=set)  # names of the templates that changed, with what they depend on
+    layouts: dict = field(default_factory=dict)  # out path → Layout of each per-figure file of the last build
 
     def page(self, page: Page) -> bool:
         return page.out_path in self.pages or page.template in self.templates
@@ -166,50 +168,67 @@ def list_page_changed(site: Site, old: tuple, new: tuple, number: int, changed) 
     return len(old) != len(new) or now != site.page_slice(old, number) or bool(changed) and not changed.isdisjoint(now)
 
 
-def fresh_outputs(old: Shape | None, new: Shape, site: Site) -> Fresh | None:
-    """What differs between the last build's site and this one, or None when everything may."""
-    if old is None or old.key != new.key:
-        return None
-    changed = {f for f, d in new.figures.items() if old.figures.get(f) != d} | (old.figures.keys() - new.figures.keys())
-    touched: dict[str, set] = {}
-    for kind in ENTITY_SECTIONS:
-        was, now = old.entities.get(kind, {}), new.entities[kind]
-        keys = {k for k, d in now.items() if was.get(k) != d}
-        items_of = ITEMS_OF[kind]
-        for figid in changed:
-            if figid in site.figures:
-                keys |= {item[0] for item in items_of(site.figures[figid])}
-        touched[kind] = keys
-    shown = set(changed)
-    for kind in ENTITY_SECTIONS:  # an entity that was there before: only changed figures can mention a new one
-        was, table = old.refs.get(kind, {}), site.entity_tables[kind]
-        for key, digest in new.refs[kind].items():
-            if was.get(key, digest) != digest:
-                shown.update(table[key].figids)
+def _mentioning_changed_refs(site: Site, before: dict[str, dict]) -> set[str]:
+    """The figures whose pages show an entity (by its JSON-LD reference) that an edit changed."""
+    figids: set[str] = set()
+    for kind, entities in before.items():
+        for key, old in entities.items():
+            new = site.entity_tables[kind].get(key)
+            if old is not None and new is not None and shown_on_figures(old) != shown_on_figures(new):
+                figids.update(new.figids)
+    return figids
+
+
+def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset()) -> Fresh:
+    """What an edit (None: no record changed) and the templates that changed make stale."""
+    from site_gen.render import figure_downloads
+    from site_gen.index import out_path_for
+
     groups = site.page_groups
     pages: dict[str, Page] = {p.out_path: p for p in groups["fixed"]}
+    if edit is None:
+        return Fresh(pages, set(), frozenset(), set(), set(), set(templates))
+    was, changed = edit.was, edit.figids
+    stale: set[str] = set()
+    shown = changed | _mentioning_changed_refs(site, edit.before)
+
+    def replan(key) -> None:  # every page of a group; those it had and no longer has are stale
+        new = groups.get(key, ())
+        pages.update((p.out_path, p) for p in new)
+        stale.update({p.out_path for p in was.groups.get(key, ())} - {p.out_path for p in new})
+
     for figid in shown:
-        pages |= {p.out_path: p for p in groups.get(("figure", figid), ())}
-    for kind, keys in touched.items():
+        replan(("figure", figid))
+    for kind, keys in edit.touched.items():
         for key in keys:
-            pages |= {p.out_path: p for p in groups.get((kind, key), ())}
-    lists = {"figure": (old.figure_ids, new.figure_ids, changed)}
-    lists |= {kind: (old.entity_lists.get(kind, ()), new.entity_lists[kind], touched[kind]) for kind in ENTITY_SECTIONS}
-    for kind, (was, now, dirty) in lists.items():
+            replan((kind, key))
+    lists = {"figure": (was.figure_ids, site.figure_ids, changed)}
+    lists |= {kind: (was.entity_lists.get(kind, ()), site.entity_lists[kind], frozenset()) for kind in ENTITY_SECTIONS}
+    for kind, (old, now, dirty) in lists.items():
         overview = groups[("overview", kind)]
-        whole = kind == "organism" and dirty  # the organisms overview groups every organism by kind
+        stale.update({p.out_path for p in was.groups.get(("overview", kind), ())} - {p.out_path for p in overview})
+        whole = kind == "organism" and bool(edit.touched.get("organism"))  # grouped by kind: every page
         for page in overview:
-            if whole or list_page_changed(site, was, now, page.number, dirty):
+            if whole or list_page_changed(site, old, now, page.number, dirty):
                 pages[page.out_path] = page
+    old_pages = {p.out_path: p for p in was.groups.get("collections", ())}
     for page in groups["collections"]:
-        if page.kind != "collection":
+        if page.kind != "collection" or old_pages.get(page.out_path) != page:
             pages[page.out_path] = page
             continue
         group, name = page.key.split("/", 1)
-        was, now = old.collections.get(group, {}).get(name, ()), site.collections[group].get(name, ())
-        if list_page_changed(site, was, now, page.number, changed):
+        old, now = was.collections.get(group, {}).get(name, ()), site.collections[group].get(name, ())
+        if list_page_changed(site, old, now, page.number, changed):
             pages[page.out_path] = page
-    templates = {name for name in new.templates.keys() | old.templates.keys()
-                 if new.templates.get(name) != old.templates.get(name)}
-    redirects = new.redirects if "redirect.html" in templates else new.redirects - old.redirects
-    return Fresh(pages, changed, redirects, shown, old.layouts, templates)
+    stale.update(set(old_pages) - {p.out_path for p in groups["collections"]})
+    redirects = {(r.from_url, r.to_url) for r in site.redirects
+                 if "redirect.html" in templates or was.redirects.get(r.from_url) != r}
+    stale.update(r.out_path for r in was.redirects.values())
+    made = {r.out_path for r in site.redirects}
+    for figid in changed:
+        if (fig := was.figures.get(figid)) is not None:
+            stale.update(out_path_for(url) for _label, url in figure_downloads(fig))
+        if (fig := site.figures.get(figid)) is not None:
+            made.update(out_path_for(url) for _label, url in figure_downloads(fig))
+    stale -= pages.keys() | made  # (a path can change hands: a figure's page to an alias's stub)
+    return Fresh(pages, set(changed), frozenset(redirects), shown, stale, set(templates))

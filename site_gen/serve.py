@@ -20,16 +20,15 @@ from urllib.parse import unquote
 
 
 from site_gen.build import build, collector_paused, fingerprint_assets
-from site_gen.cache import fill_figures
+from site_gen.cache import cache_folder, fill_figures
 from site_gen.parallel import default_jobs, run_shares
-from site_gen.reuse import list_page_changed
+from site_gen.reuse import Edit, apply_edit, plan_fresh, shape_path
 from site_gen.errors import Problem, SiteError
-from site_gen.index import Page, out_path_for, update_site
+from site_gen.index import Page, out_path_for
 from site_gen.api import render_api
-from site_gen.jsonld import shown_on_figures
 from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, leads_outside, load_record
 from site_gen.model import Figure
-from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, figure_downloads, make_environment,
+from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, make_environment,
                              template_users,
                              per_figure_files, render_figure_data, render_redirects_file, render_sitemaps)
 from site_gen.search import NAMES_FOLDER, PAGEFIND_FOLDER, render_name_index, run_pagefind
@@ -58,18 +57,6 @@ def _preview_share(work, index: int, jobs: int) -> int:
     for out_path, text in _render_pages(renderer, pages[index::jobs]).items():
         _replace(output, out_path, text)
     return 0
-
-
-def _mentioning_changed_refs(site, before: dict[str, dict]) -> set[str]:
-    """The figures whose pages show an entity (by its JSON-LD reference) that an edit changed: `before`
-    holds the touched entities as they were (see `index.update_site`)."""
-    figids: set[str] = set()
-    for kind, entities in before.items():
-        for key, old in entities.items():
-            new = site.entity_tables[kind].get(key)
-            if old is not None and new is not None and shown_on_figures(old) != shown_on_figures(new):
-                figids.update(new.figids)
-    return figids
 
 
 class _NeedsFullBuild(Exception):
@@ -456,50 +443,26 @@ class Preview:
         return rel.parts[0] == ORGANISM_FOLDER
 
     def _apply(self, sources: set[Path], templates: set[Path]) -> str:
+        """Apply changed records and templates: the pages they make stale (`reuse.plan_fresh`, as a build
+        decides) are rendered now, those of an edited template after the reload."""
         site = self.site
-        groups_before = dict(site.page_groups)
-        redirects_before = {r.from_url: r for r in site.redirects}  # by URL: each has its own file
-        figures_before = dict(site.figures)
-        lists_before = (site.figure_ids, dict(site.entity_lists))
-        collections_before = site.collections
+        redirects_before = site.redirects
+        # the output is no longer what the last build's shape describes: the next build renders it all
+        shape_path(cache_folder(self.output)).unlink(missing_ok=True)
         todo: dict[str, Page] = {}
         stale: set[str] = set()
         notes = []
-        changed_figids: set[str] = set()
+        fresh = None
         if sources:
-            changed_figids, touched, before = self._reparse(sources)
+            fresh = plan_fresh(site, self._reparse(sources))
             notes.append(f"{len(sources)} source file(s)")
-            shown = changed_figids | _mentioning_changed_refs(site, before)
-            keys = [("figure", f) for f in shown] + [(kind, k) for kind, ks in touched.items() for k in ks]
-            for key in keys:
-                old = {p.out_path for p in groups_before.get(key, ())}
-                new = site.page_groups.get(key, ())
-                todo.update((p.out_path, p) for p in new)
-                stale |= old - {p.out_path for p in new}
-            for page in site.page_groups["fixed"]:
-                if page.kind in ("home", "downloads"):
-                    todo[page.out_path] = page
-            for kind in ("figure", *touched):
-                old, new = groups_before[("overview", kind)], site.page_groups[("overview", kind)]
-                if len(old) != len(new):  # every pager changes
-                    stale |= {p.out_path for p in old} - {p.out_path for p in new}
-                    todo.update((p.out_path, p) for p in new)
-                    continue
-                for page in new:
-                    if self._overview_changed(page, changed_figids, touched, lists_before):
-                        todo[page.out_path] = page
-            old_pages = {p.out_path: p for p in groups_before["collections"]}
-            new_pages = site.page_groups["collections"]
-            stale |= set(old_pages) - {p.out_path for p in new_pages}
-            for page in new_pages:  # by year, with pathway models: the lists whose slice changed
-                if old_pages.get(page.out_path) != page or page.kind == "collection-overview" or \
-                        self._collection_changed(page, changed_figids, collections_before):
-                    todo[page.out_path] = page
+            todo.update(fresh.pages)
+            stale |= fresh.stale
+        names = {p.name for p in templates}
         if templates:
             if self.env.cache is not None:
                 self.env.cache.clear()
             self.renderer.items.clear()  # list entries come from macros.html
-            names = {p.name for p in templates}
             self.renderer.partials.clear()
             self.users = template_users(self.env, self.templates)
             probes: set[str] = set()  # one page per edited template, rendered now: its errors show at once
@@ -518,29 +481,24 @@ class Preview:
             self.pending.pop(out_path, None)
         if self.pending:
             notes.append(f"{len(self.pending)} more page(s) after the reload")
-        redirects_now = {r.from_url: r for r in site.redirects}
-        stubs = [r for url, r in redirects_now.items() if redirects_before.get(url) != r
-                 or "redirect.html" in {p.name for p in templates}]
-        if gone := redirects_before.keys() - redirects_now.keys():  # their files, unless a stub now has it
-            stale |= {redirects_before[url].out_path for url in gone} - {r.out_path for r in site.redirects}
+        stubs = [r for r in site.redirects
+                 if "redirect.html" in names or fresh is not None and (r.from_url, r.to_url) in fresh.redirects]
         files: dict[str, str] = {}
-        for figid in changed_figids:
-            old, new = figures_before.get(figid), site.figures.get(figid)
-            old_data = {out_path_for(u) for _l, u in figure_downloads(old)} if old else set()
-            new_data = {out_path_for(u): text for u, text in render_figure_data(site, new).items()} if new else {}
-            files.update(new_data)
-            stale |= old_data - set(new_data)
-        if changed_figids:  # the catalogue-wide files: written by flush_data, after the reload when serving
+        if fresh is not None and fresh.figures:  # the catalogue-wide files: written by flush_data, after the reload
+            for figid in fresh.figures:
+                if figid in site.figures:
+                    files.update((out_path_for(url), text) for url, text in render_figure_data(site, site.figures[figid]).items())
             self.edits += 1
             self.pending_data = True
-            if redirects_now.keys() != redirects_before.keys() or stubs:
+            if site.redirects != redirects_before or stubs:
                 files["_redirects"] = render_redirects_file(site, self.renderer.base_path)
         written = self._render_and_write(list(todo.values()), stubs, files)
-        for out_path in stale - set(todo) - set(files):
+        removed = stale - set(todo) - set(files)
+        for out_path in removed:
             with contextlib.suppress(FileNotFoundError):
                 (self.output / out_path).unlink()
         self.rules = read_redirect_rules(self.output)
-        return f"{' and '.join(notes)}: {written} file(s) written, {len(stale - set(todo) - set(files))} removed"
+        return f"{' and '.join(notes)}: {written} file(s) written, {len(removed)} removed"
 
     def _render_and_write(self, pages: list[Page], stubs: list, files: dict[str, str]) -> int:
         """Render pages and redirect stubs (in parallel when there are many), then write every file."""
@@ -560,23 +518,8 @@ class Preview:
             _replace(self.output, out_path, text)
         return len(files) + (len(pages) if jobs > 1 else 0)
 
-    def _collection_changed(self, page: Page, figids: set[str], before: dict) -> bool:
-        group, name = page.key.split("/", 1)
-        return list_page_changed(self.site, before[group].get(name, ()), self.site.collections[group].get(name, ()),
-                                 page.number, figids)
-
-    def _overview_changed(self, page: Page, figids: set[str], touched: dict, lists_before) -> bool:
-        site = self.site
-        old_ids, old_lists = lists_before
-        if page.kind == "figure-overview":
-            return list_page_changed(site, old_ids, site.figure_ids, page.number, figids)
-        if page.kind == "organism-overview":
-            return bool(touched.get("organism"))
-        return list_page_changed(site, old_lists.get(page.key, ()), site.entity_lists[page.key], page.number, frozenset())
-
-    def _reparse(self, paths: set[Path]) -> tuple[set[str], dict[str, set[str]], dict[str, dict]]:
-        """Re-read the changed records and sidecar tables and apply them to the Site; the figids and entity
-        keys touched, and those entities as they were (see `update_site`)."""
+    def _reparse(self, paths: set[Path]) -> Edit:
+        """Re-read the changed records and sidecar tables and apply them to the Site (`reuse.apply_edit`)."""
         site = self.site
         for path in paths:  # keep the sidecar table index up to date without walking the source
             if path.suffix == ".tsv":
@@ -619,10 +562,10 @@ class Preview:
                         log.warning("%s", problem)
         if removed and any("duplicate figid" in p.message for ps in self.file_problems.values() for p in ps):
             raise _NeedsFullBuild("a record that lost a duplicate figid may now win")
-        touched, before = update_site(site, removed, added, problems)
+        edit = apply_edit(site, removed, added, problems)
         for problem in problems:
             self.file_problems.setdefault(problem.src_path, []).append(problem)
-        return {f.figid for f in removed} | {f.figid for f in added}, {k: v for k, v in touched.items() if v}, before
+        return edit
 
     def rebuild(self) -> None:
         """Build everything from scratch (used at start)."""

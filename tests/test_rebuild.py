@@ -14,7 +14,7 @@ from site_gen.cache import STORE_NAME, cache_folder, prefetch
 from site_gen.index import out_path_for
 from site_gen.render import Renderer
 from site_gen.write import SiteWriter
-from tests.conftest import SEEDS, minimal_record, run_build, snapshot, write_files
+from tests.conftest import REPO, SEEDS, make_settings, minimal_record, run_build, snapshot, write_files
 
 FIGURES = 120
 PAGE_SIZE = 20
@@ -98,7 +98,6 @@ def test_no_cache_parses_everything(seeds):
     src, out = seeds
     run_build(src, out)
     from site_gen.build import build
-    from tests.conftest import REPO, make_settings
     result = build(make_settings(src, out), REPO, force=True, use_cache=False, jobs=1)
     assert result.reused == 0 and result.parsed > 0
 
@@ -161,8 +160,6 @@ def generated(tmp_path_factory):
     ("redirect.html", {"redirect"}),
 ])
 def test_a_template_edit_rerenders_exactly_the_pages_that_use_it(generated, tmp_path, template, kinds, monkeypatch):
-    from tests.conftest import REPO
-
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     templates = tmp_path / "templates"
     shutil.copytree(REPO / "templates", templates)
@@ -370,4 +367,52 @@ def test_an_edit_that_changes_what_other_figures_show_of_an_entity_renders_their
     assert b'"name":"AAA3"' in page.read_bytes() and b"CHEBI%3A15422" in page.read_bytes()
     assert (tmp_path / "site" / out_path_for("/figures/PMC4__d.html")).stat().st_ino == before  # linked, not rendered
     run_build(src, tmp_path / "cold")
+    assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold")
+
+
+@pytest.mark.parametrize("failure", ["template", "strict"])
+def test_a_build_after_one_that_failed_once_it_had_read_an_edit_matches_a_cold_build(generated, tmp_path, failure,
+                                                                                     monkeypatch):
+    """A build that stops after reading an edit (a template error, --strict) has saved that edit in the
+    model store but not rendered it: the next build must not take the store's index as what the output
+    shows."""
+    from site_gen.errors import SiteError
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    src, templates = tmp_path / "src", tmp_path / "templates"
+    shutil.copytree(generated / "src", src)
+    shutil.copytree(REPO / "templates", templates)
+    run_build(src, tmp_path / "site", page_size=PAGE_SIZE, templates=str(templates))
+    edit_title(src)  # shown on the pages of the figure's genes, which use gene.html
+    if failure == "template":
+        figure = templates / "figure.html"
+        good = figure.read_text(encoding="utf-8")
+        figure.write_text(good + "{% if %}", encoding="utf-8")
+        with pytest.raises(SiteError):
+            run_build(src, tmp_path / "site", page_size=PAGE_SIZE, templates=str(templates))
+        figure.write_text(good, encoding="utf-8")
+    else:
+        write_files(src, {"figures/zz-bad.md": "---\nfigid: [\n---\n"})
+        failed = run_build(src, tmp_path / "site", page_size=PAGE_SIZE, templates=str(templates), strict=True)
+        assert not failed.ok
+        (src / "figures/zz-bad.md").unlink()
+    again = run_build(src, tmp_path / "site", page_size=PAGE_SIZE, templates=str(templates))
+    assert again.parsed == 0  # the edit was read once, by the build that failed
+    run_build(src, tmp_path / "cold", page_size=PAGE_SIZE, templates=str(templates))
+    assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold")
+
+
+def test_a_build_after_the_preview_changed_the_output_matches_a_cold_build(generated, tmp_path, monkeypatch):
+    from site_gen.serve import Preview
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    src = tmp_path / "src"
+    shutil.copytree(generated / "src", src)
+    settings = make_settings(src, tmp_path / "site", page_size=PAGE_SIZE)
+    live = Preview(settings, REPO, jobs=1)
+    live.rebuild()
+    edit_title(src)
+    assert live.on_change() and live.error is None
+    run_build(src, tmp_path / "site", page_size=PAGE_SIZE)
+    run_build(src, tmp_path / "cold", page_size=PAGE_SIZE)
     assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold")
