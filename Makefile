@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 TEST_STAMP    := $(VENV)/.test-installed
 
-.PHONY: build test serve golden bench clean
+.PHONY: build test test-fast serve golden bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ $(CHROMIUM):
 
 test: $(TEST_STAMP) $(NPM_STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
+
+# The core without the scenario suites (tests/conftest.py names them): under a minute.
+test-fast: $(TEST_STAMP)
+	$(BIN)/python -m pytest -m "not scenario"
 
 serve: $(RUNTIME_STAMP)
 	$(BIN)/site-gen serve

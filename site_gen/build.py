@@ -363,6 +363,13 @@ def render_items(site: Site, fresh: Fresh | None = None):
         yield "data", fig
 
 
+def _out_paths(what: str, thing) -> list[str]:
+    """The output paths of an item of `render_items`."""
+    if what == "data":
+        return [out_path_for(url) for _label, url in figure_downloads(thing)]
+    return [thing.out_path]
+
+
 def _reused(what: str, thing, fresh: Fresh | None, writer: SiteWriter) -> bool:
     """Was this item linked from the previous site as it was, instead of rendered?"""
     if fresh is None:
@@ -409,19 +416,27 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
     assets = fingerprint_assets(settings.resolve(root, "static"))
     env = make_environment(settings.resolve(root, "templates"))
     renderer = Renderer(site, env, {name: url for name, (_src, url) in assets.items()})
-    with log_time(timings, "plan"):
-        total = len(site.redirects) + len(site.figures)  # items to render
-        for page in site.iter_pages():
-            writer.claim(page.out_path)
-            total += 1
-        for redirect in site.redirects:
-            writer.claim(redirect.out_path)
-        for fig in site.figures.values():
-            for _label, url in figure_downloads(fig):
-                writer.claim(out_path_for(url))
     in_place = isinstance(writer, SiteUpdater)
-    if in_place and not fresh.templates:  # only these are walked
-        total = len(fresh.pages) + len(fresh.redirects) + len(fresh.figures)
+    with log_time(timings, "plan"):
+        if in_place and not fresh.templates:  # only what is fresh is walked, claimed and maybe written
+            total = 0
+            for what, thing in render_items(site, fresh):
+                for out_path in _out_paths(what, thing):
+                    writer.claim(out_path)
+                total += 1
+        else:
+            total = len(site.redirects) + len(site.figures)  # items to render
+            for page in site.iter_pages():
+                writer.claim(page.out_path)
+                total += 1
+            for redirect in site.redirects:
+                writer.claim(redirect.out_path)
+            for fig in site.figures.values():
+                for _label, url in figure_downloads(fig):
+                    writer.claim(out_path_for(url))
+        for page in site.page_groups["fixed"]:
+            if page.kind in LATE_PAGES and page.out_path not in writer.paths:
+                writer.claim(page.out_path)
     with log_time(timings, "render"):
         jobs = min(jobs, 1 + total // 2000)
         with bar(progress, "render", total, jobs) as counts:
@@ -456,7 +471,7 @@ def write_per_figure_files(site: Site, writer: SiteWriter, fresh: Fresh | None) 
     """The catalogue-wide files made of a segment per figure; into `writer.layouts`, where each
     segment lies. A rebuild copies the segments of unchanged figures from the last build's files."""
     for file in per_figure_files(site):
-        writer.claim(file.out_path)
+        writer.claim(file.out_path, catalogue=True)
         old = writer.previous_layout(file.out_path, fresh.layouts.get(file.out_path)) if fresh is not None else None
         if old is None:
             parts = file.segments(site)
@@ -540,8 +555,8 @@ def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force
                 fresh = plan_fresh(site, gathered.edit, changed_templates(old.templates, templates))
                 fresh.layouts = old.layouts
     # What changed is known: the output is updated in place. Else a new one is made beside it and swapped in.
-    in_place = fresh is not None and bool(old.claims)
-    writer = SiteUpdater(output, old.claims) if in_place else SiteWriter(output)
+    in_place = fresh is not None and old.catalogue is not None
+    writer = SiteUpdater(output, fresh.stale, old.catalogue, old.files) if in_place else SiteWriter(output)
     try:
         result.rendered = write_site(site, settings, root, writer, timings, jobs, fresh, progress)
         if settings.search_index == "pagefind":
@@ -568,7 +583,8 @@ def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force
     _save_state(output, fingerprint, problems)
     shape.output = _output_identity(output)
     shape.layouts = writer.layouts
-    shape.claims = frozenset(writer.paths)
+    shape.catalogue = frozenset(writer.catalogue)
+    shape.files = writer.files
     save_shape(cache, shape)
     result.written, result.unchanged = writer.written, writer.unchanged
     timings["total"] = time.perf_counter() - start

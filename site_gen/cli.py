@@ -1,4 +1,4 @@
-"""Command line: parse flags, then call build, serve, check or clean. Nothing else."""
+"""Command line: parse flags, then call build, serve, check, clean or new. Nothing else."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +19,7 @@ DEFAULT_CONFIG = Path("pyproject.toml")
 
 EPILOG = """\
 examples:
+  site-gen new my-catalogue            a new catalogue (settings, templates, one record) to build at once
   site-gen build                       build seeds/ into _site/ (settings: [tool.site_gen] of pyproject.toml)
   site-gen build -b https://example.org/pfocr -o public
   site-gen serve -p 8080 --open        preview with live reload
@@ -70,6 +71,12 @@ def make_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="report every input and settings problem; write nothing; "
                                               "exit status 1 if there is any")
     _add_common(check, cache=False)
+    new = commands.add_parser("new", help="write a new catalogue (settings, templates, static files, one "
+                                          "sample record) into a new or empty folder")
+    new.add_argument("folder", type=Path, help="where to write it")
+    noise = new.add_mutually_exclusive_group()
+    noise.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    noise.add_argument("-v", "--verbose", action="store_true", help="list every file written")
     clean = commands.add_parser("clean", help="remove the output folder and everything the generator keeps beside it")
     _add_common(clean, cache=False)
     return parser
@@ -88,6 +95,8 @@ def _setup_logging(quiet: bool, verbose: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     _setup_logging(args.quiet, args.verbose)
+    if args.command == "new":
+        return new(args.folder)
     overrides = {name: getattr(args, f"setting_{name}") for name in SETTING_FIELDS}
     for name in PATH_SETTINGS:  # a folder named on the command line is relative to where it was typed
         if overrides[name] is not None:
@@ -133,6 +142,22 @@ def check(settings, root: Path, jobs: int | None) -> int:
         log.error("%s", summarize_problems(gathered.problems))
         return 1
     log.info("no problems in %d figures", len(gathered.site.figures))
+    return 0
+
+
+def new(folder: Path) -> int:
+    """`site-gen new DIR`: a catalogue that builds and serves at once."""
+    from site_gen.skeleton import new_site
+
+    try:
+        written = new_site(folder)
+    except SiteError as exc:
+        log.error("error: %s", exc)
+        return 1
+    for name in written:
+        log.debug("wrote %s", name)
+    log.info("wrote a new catalogue into %s (%d files: pyproject.toml with its settings, templates/, static/, "
+             "records/ with one sample record)\nnext: cd %s && site-gen serve", folder, len(written), folder)
     return 0
 
 

@@ -17,8 +17,8 @@ and what those entities were before; `plan_fresh` turns that into the outputs to
 
 A build keeps the shape of its output beside it (`Shape`): the digest of everything every page
 depends on besides the model (generator, settings, build date, assets, organism files), the digest of
-each template with those it depends on, every path it wrote, and the model store's generation its
-output shows. The next build plans from the edit only when all of these still hold; otherwise it
+each template with those it depends on, the paths of the catalogue-wide files it wrote, and the model
+store's generation its output shows. The next build plans from the edit only when all of these still hold; otherwise it
 renders everything. Every other page is left as the last build wrote it (updated in place,
 `write.SiteUpdater`), or hard-linked from it when a new site is made beside it. The catalogue-wide
 files made of a segment per figure (the download, the search data, the gene sets) keep the layout of
@@ -47,10 +47,11 @@ log = logging.getLogger(__name__)
 class Shape:
     key: str  # digest of everything every page depends on besides the model and the templates
     output: tuple  # identity of the output folder this shape describes
-    generation: int | None  # of the model store whose index the output shows; None: not known
+    generation: int | None = None  # of the model store whose index the output shows; None: not known
     templates: dict = field(default_factory=dict)  # name → digest of it and what it depends on
     layouts: dict = field(default_factory=dict)  # out path → Layout of each per-figure file
-    claims: frozenset = frozenset()  # every output path the build wrote (the search index's aside)
+    catalogue: frozenset | None = None  # the paths of the catalogue-wide files and assets it wrote
+    files: int = 0  # how many files the output has (its search index aside)
 
 
 def _tree_bytes(digest, folder: Path, pattern: str = "*") -> None:

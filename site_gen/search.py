@@ -15,15 +15,19 @@ Two parts, both built with the site:
 """
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import logging
 import os
 import re
 import shutil
 import subprocess
+import struct
 import sys
 import threading
 import unicodedata
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -189,6 +193,78 @@ def write_search_documents(site: Site, folder: Path, groups: dict[str, str], nam
         path.write_text(search_document(site, fig), encoding="utf-8")
 
 
+# --- Pagefind's output, made byte-identical from run to run ----------------------------------------
+# Pagefind (1.5) writes the values of each filter, and the lists of filters and sorts of its metadata,
+# in the order of a Rust hash map, which changes from process to process; the names of those files
+# are hashes of their bytes, and the entry file names the metadata's. Pagefind's reader puts all three
+# in sorted maps, so sorting them (as a later Pagefind release does) changes nothing it finds.
+# Each file is gzip("pagefind_dcd" + CBOR); its name is `<language>_` and the start of the SHA-1 of
+# the CBOR, in hex without zero padding.
+
+PF_SIGNATURE = b"pagefind_dcd"
+_GZIP_HEADER = bytes.fromhex("1f8b08000000000002ff")  # no name, mtime 0, best compression, OS unknown
+
+
+def read_pf(path: Path):
+    """A Pagefind data file's content (CBOR, decoded)."""
+    import cbor2
+
+    data = gzip.decompress(path.read_bytes())
+    if not data.startswith(PF_SIGNATURE):
+        raise SiteError(f"{path}: not a Pagefind data file")
+    return cbor2.loads(data[len(PF_SIGNATURE):])
+
+
+def _pf_bytes(payload: bytes) -> bytes:
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    raw = PF_SIGNATURE + payload
+    body = deflate.compress(raw) + deflate.flush()
+    return _GZIP_HEADER + body + struct.pack("<II", zlib.crc32(raw), len(raw) & 0xFFFFFFFF)
+
+
+def _pf_hash(payload: bytes) -> str:
+    return "".join(f"{byte:x}" for byte in hashlib.sha1(payload).digest())
+
+
+def _write_pf(folder: Path, suffix: str, prefix: str, length: int, value, taken: set[str]) -> str:
+    """Write `value` as the Pagefind file named after it (the name grown by two on a clash, as Pagefind
+    does); its name, without the suffix."""
+    import cbor2
+
+    payload = cbor2.dumps(value)
+    digest = _pf_hash(payload)
+    while (name := f"{prefix}{digest[:length]}") in taken:
+        length += 2
+    taken.add(name)
+    (folder / f"{name}{suffix}").write_bytes(_pf_bytes(payload))
+    return name
+
+
+def canonical_bundle(bundle: Path) -> None:
+    """Make a Pagefind bundle's bytes and names depend only on what it indexes."""
+    entry_path = bundle / "pagefind-entry.json"
+    entry = json.loads(entry_path.read_text(encoding="utf-8"))
+    for language, info in sorted(entry["languages"].items()):
+        meta_path = bundle / f"pagefind.{info['hash']}.pf_meta"
+        meta = read_pf(meta_path)  # [version, pages, index chunks, filters, sorts, meta fields]
+        contents = []
+        for name, file_hash in sorted(meta[3]):
+            path = bundle / "filter" / f"{file_hash}.pf_filter"
+            content = read_pf(path)  # [name, [[value, [pages]], ...]]
+            content[1].sort(key=lambda item: item[0])
+            contents.append((name, content))
+            path.unlink()
+        meta_path.unlink()
+        taken: set[str] = set()
+        meta[3] = [[name, _write_pf(bundle / "filter", ".pf_filter", f"{language}_", 7, content, taken)]
+                   for name, content in contents]
+        meta[4] = sorted(meta[4], key=lambda item: item[0])
+        name = _write_pf(bundle, ".pf_meta", f"pagefind.{language}_", len(language) + 8, meta, set())
+        info["hash"] = name.removeprefix("pagefind.")
+    entry["languages"] = dict(sorted(entry["languages"].items()))
+    entry_path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
 def _link_tree(source: Path, target: Path) -> None:
     for here, _dirs, files in os.walk(source):
         folder = target / Path(here).relative_to(source)
@@ -234,6 +310,7 @@ def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = 
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             raise SiteError(f"search index {name}: pagefind failed: {(done.stderr or done.stdout).strip()[-500:]}")
+        canonical_bundle(into / name)
 
     try:
         write_search_documents(site, docs, groups, todo)

@@ -169,6 +169,7 @@ class SiteWriter:
         self.written = 0
         self.unchanged = 0
         self.paths: set[str] = set()
+        self.catalogue: set[str] = set()  # claimed paths of catalogue-wide files and assets
         self.layouts: dict[str, Layout] = {}  # out path → layout of each file written by put_segments
         self._made: set[str] = set()
         self._staging = str(self.staging)
@@ -178,8 +179,9 @@ class SiteWriter:
         """Where a claimed file is now (in the staging folder)."""
         return os.path.join(self._staging, out_path)
 
-    def claim(self, out_path: str) -> None:
-        """Reserve an output path: refuse one outside the folder or one claimed twice."""
+    def claim(self, out_path: str, catalogue: bool = False) -> None:
+        """Reserve an output path: refuse one outside the folder or one claimed twice. A `catalogue`
+        path (a catalogue-wide file, an asset) is also noted as such."""
         parts = out_path.split("/")
         if (not out_path or out_path.startswith("/") or "\\" in out_path or "\0" in out_path
                 or any(part in ("", ".", "..") for part in parts)):
@@ -187,9 +189,12 @@ class SiteWriter:
         if out_path in self.paths:
             raise SiteError(f"two outputs claim {out_path!r}")
         self.paths.add(out_path)
+        if catalogue:
+            self.catalogue.add(out_path)
 
     def write(self, out_path: str, data: str | bytes) -> None:
-        self.claim(out_path)
+        """Claim and write a catalogue-wide file or an asset."""
+        self.claim(out_path, catalogue=True)
         self.put(out_path, data)
 
     def _target(self, out_path: str) -> str:
@@ -338,6 +343,11 @@ class SiteWriter:
         self.unchanged += len(out_paths)
         return True
 
+    @property
+    def files(self) -> int:
+        """How many files the site has (its search index aside): every path claimed."""
+        return len(self.paths)
+
     def fullest_folder(self) -> tuple[int, str]:
         """(entries, folder) of the output folder holding the most entries."""
         most = (0, "")
@@ -416,18 +426,21 @@ def apply_update(output: Path, update: Path) -> None:
 
 
 class SiteUpdater(SiteWriter):
-    """A writer that updates the output folder in place (see the module's docstring). `before` is every
-    path the last build claimed: those this build does not claim are removed. Paths are claimed as by a
-    SiteWriter; an unchanged file is left as it is instead of linked."""
+    """A writer that updates the output folder in place (see the module's docstring). It claims only
+    what it may write; it removes the files the plan of the update found `stale`, and those of the last
+    build's `catalogue` files (its catalogue-wide files and assets) this update does not make. An
+    unchanged file is left as it is instead of linked."""
 
     STAGING = "update"
 
-    def __init__(self, output: Path, before: set[str]):
+    def __init__(self, output: Path, stale: set[str], catalogue: set[str], files: int = 0):
         super().__init__(output)
         if self.previous is None:
             self.abort()
             raise SiteError(f"no output folder {self.output} to update")
-        self.before = before
+        self.stale = stale
+        self.before = catalogue
+        self._files = files  # in the output before the update; after it, once committed
         self.replaced: set[str] = set()  # folders (relative) written whole into the staging folder
         self.beside: dict[str, tuple[Path, bytes]] = {}  # name → (path beside the output, bytes)
 
@@ -465,7 +478,7 @@ class SiteUpdater(SiteWriter):
         """(entries, folder) of the folder of the updated output holding the most entries, among those
         this update adds entries to (the others held no more than the last build checked)."""
         entries: dict[str, set[str]] = {}
-        for out_path in self.paths - self.before:
+        for out_path in self._added():
             parts = out_path.split("/")
             for depth in range(len(parts)):
                 folder = "/".join(parts[:depth]) or "."
@@ -486,18 +499,29 @@ class SiteUpdater(SiteWriter):
                     entries.setdefault(rel, set()).update(dirs, files)
         return max(((len(names), folder) for folder, names in entries.items()), default=(0, ""))
 
+    @property
+    def files(self) -> int:
+        return self._files
+
+    def _added(self) -> set[str]:
+        """The claimed paths the output does not have yet."""
+        output = self._previous + os.sep
+        return {p for p in self.paths if not os.path.lexists(output + p)}
+
     def commit(self) -> None:
         """Write the journal, then carry the update out (`apply_update`)."""
-        self.unchanged = len(self.paths) - self.written  # every claimed file not written stays as it is
         beside = {}
         if self.beside:
             (self.staging / _BESIDE).mkdir()
             for name, (path, data) in self.beside.items():
                 (self.staging / _BESIDE / name).write_bytes(data)
                 beside[name] = str(path)
-        journal = {"delete": sorted(p for p in self.before - self.paths
-                                    if not any(p == f or p.startswith(f + "/") for f in self.replaced)),
+        gone = (self.stale | (self.before - self.catalogue)) - self.paths
+        journal = {"delete": sorted(p for p in gone if not any(p == f or p.startswith(f + "/") for f in self.replaced)),
                    "replace": sorted(self.replaced), "beside": beside}
+        output = self._previous + os.sep
+        self._files += len(self._added()) - sum(os.path.lexists(output + p) for p in journal["delete"])
+        self.unchanged = self._files - self.written  # every other file stays as it is
         tmp = self.staging / f"{JOURNAL}.tmp"
         tmp.write_text(json.dumps(journal), encoding="utf-8")
         os.rename(tmp, self.staging / JOURNAL)  # the commit point: complete, or not there

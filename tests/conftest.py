@@ -15,6 +15,18 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 CASES = Path(__file__).resolve().parent / "cases"
 EPOCH = "1700000000"  # 2023-11-14
 
+# Scenario suites: whole sites built again and again, preview servers, a browser, Netlify's parsers,
+# Pagefind. Marked `scenario`; `make test-fast` (pytest -m "not scenario") runs the rest, the core.
+SCENARIO_SUITES = {"test_atomic.py", "test_browser.py", "test_edit_sequences.py", "test_fuzz.py",
+                   "test_incremental.py", "test_netlify.py", "test_rebuild.py", "test_scale.py", "test_search.py",
+                   "test_serve.py"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.name in SCENARIO_SUITES:
+            item.add_marker(pytest.mark.scenario)
+
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file below a folder: relative path → bytes."""

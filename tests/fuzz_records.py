@@ -54,7 +54,7 @@ def build_and_check(files: list[str]) -> None:
         for i, content in enumerate(files):
             (source / f"r{i}.md").write_text(content, encoding="utf-8", errors="surrogatepass")
         settings = Settings(source=str(source), output=str(root / "out"), templates=str(REPO / "templates"),
-                            static=str(REPO / "static"))
+                            static=str(REPO / "static"), search_index="none")  # pages only: no search index
         result = build(settings, REPO, jobs=1, force=True)
         assert result.ok
         assert sorted(p.name for p in root.iterdir()) == [".out.cache", ".out.state", "out", "src"]
