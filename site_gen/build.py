@@ -28,7 +28,8 @@ from site_gen.reuse import (Edit, Fresh, Shape, apply_edit, changed_templates, g
 from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, figure_downloads, make_environment,
                              per_figure_files, render_figure_data, render_redirects_file, render_robots,
                              render_sitemaps)
-from site_gen.search import PAGEFIND_FOLDER, render_name_index, run_pagefind
+from site_gen.search import (NAME_BUCKETS, PAGEFIND_FOLDER, names_path, render_name_index, run_pagefind,
+                             update_name_index)
 from site_gen.settings import Settings
 from site_gen.system import libc_function
 from site_gen.write import SiteUpdater, SiteWriter, recover_output, replace_file
@@ -449,6 +450,7 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
         # model, and while two processes share memory, each page of it that either touches is copied
         # (at 100,000 figures this stage's peak was 4.0 GB with a worker, 1.9 GB without).
         write_per_figure_files(site, writer, fresh)
+        write_name_index(site, writer, fresh if in_place else None)
         for make in CATALOGUE_FILES:
             for out_path, text in make(site).items():
                 writer.write(out_path, text)
@@ -481,9 +483,28 @@ def write_per_figure_files(site: Site, writer: SiteWriter, fresh: Fresh | None) 
         writer.layouts[file.out_path] = writer.put_segments(file.out_path, file.head, file.sep, file.tail, parts, old)
 
 
+def write_name_index(site: Site, writer: SiteWriter, fresh: Fresh | None) -> None:
+    """The name lookup's files: when updating in place, only those the edit changes, patched from the
+    output's (`search.update_name_index`); else, or when that cannot be done, all of them made afresh."""
+    files = None
+    if fresh is not None:
+        if fresh.edit is None:
+            files = {}  # no record changed: nor did the names
+        else:
+            try:
+                files = update_name_index(site, fresh.edit, lambda out_path: Path(writer.locate(out_path)).read_bytes())
+            except (OSError, ValueError) as exc:
+                log.debug("name lookup made afresh: %s", exc)
+    if files is None:
+        files = render_name_index(site)
+    for bucket in range(NAME_BUCKETS):  # every bucket is the site's, written or not
+        writer.claim(names_path(bucket), catalogue=True)
+    for out_path, text in files.items():
+        writer.put(out_path, text)
+
+
 # The other catalogue-wide files: output path → text.
 CATALOGUE_FILES = (
-    render_name_index,
     render_api,
     lambda site: render_sitemaps(site) | {"robots.txt": render_robots(site)},
 )

@@ -157,6 +157,7 @@ class Fresh:
     stale: set  # output paths of pages, stubs and data files the edit took away
     templates: set = field(default_factory=set)  # names of the templates that changed, with what they depend on
     layouts: dict = field(default_factory=dict)  # out path → Layout of each per-figure file of the last build
+    edit: Edit | None = None  # the records' edit this was planned from
 
     def page(self, page: Page) -> bool:
         return page.out_path in self.pages or page.template in self.templates
@@ -232,4 +233,4 @@ def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset())
         if (fig := site.figures.get(figid)) is not None:
             made.update(out_path_for(url) for _label, url in figure_downloads(fig))
     stale -= pages.keys() | made  # (a path can change hands: a figure's page to an alias's stub)
-    return Fresh(pages, set(changed), frozenset(redirects), shown, stale, set(templates))
+    return Fresh(pages, set(changed), frozenset(redirects), shown, stale, set(templates), edit=edit)

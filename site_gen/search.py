@@ -76,6 +76,33 @@ def _hit_order(hit: tuple[str, str, str]) -> tuple:
     return kind != "figure", label, url
 
 
+def _entity_target(entity) -> tuple[tuple, list[str]]:
+    """(label, URL, kind) of an entity's page in the name lookup, and the names that lead to it."""
+    count = len(entity.figids)
+    names = [entity.name, entity.key, *entity.words]
+    if entity.kind == "organism" and entity.info and entity.info.common:
+        names.append(entity.info.common)
+    noun = ENTITY_SECTIONS[entity.kind][2]
+    return (f"{entity.name} ({noun}, {count} figure{'s' if count != 1 else ''})", entity.url, entity.kind), names
+
+
+def _figure_target(fig: Figure) -> tuple[tuple, list[str]]:
+    return ((f"{fig.title} (figure {fig.figid})", figure_url(fig.figid), "figure"),
+            [fig.figid, fig.pmcid, fig.doi, *(a.rsplit("/", 1)[-1] for a in fig.aliases)])
+
+
+def _keys(names) -> set[str]:
+    return {key for key in {name_key(name) for name in names if name} if len(key) >= 2}
+
+
+MOST_HITS = 50  # targets a name lists at most
+
+
+def _bucket_text(data: dict) -> str:
+    # JSON that cannot break out of anything it is embedded in
+    return orjson.dumps(data).decode().replace("<", "\\u003c") + "\n"
+
+
 def render_name_index(site: Site) -> dict[str, str]:
     """Lookup files: out_path → JSON {normalised name: [[label, url, kind], ...]}.
 
@@ -85,39 +112,77 @@ def render_name_index(site: Site) -> dict[str, str]:
     targets: list[tuple[str, str, str]] = []
     buckets: list[dict] = [{} for _ in range(NAME_BUCKETS)]  # normalised name → target number(s)
 
-    def add(names, label: str, url: str, kind: str) -> None:
-        target = len(targets)
-        targets.append((label, url, kind))
-        for key in {name_key(name) for name in names if name}:  # each target once per name
-            if len(key) < 2:
-                continue
+    def add(target_names) -> None:
+        target, names = target_names
+        number = len(targets)
+        targets.append(target)
+        for key in _keys(names):  # each target once per name
             table = buckets[bucket_of(key)]
             hit = table.get(key)
             if hit is None:
-                table[key] = target
+                table[key] = number
             elif type(hit) is int:
-                table[key] = [hit, target]
+                table[key] = [hit, number]
             else:
-                hit.append(target)
+                hit.append(number)
 
-    for kind, (_folder, _title, noun) in ENTITY_SECTIONS.items():
+    for kind in ENTITY_SECTIONS:
         for entity in site.entities(kind).values():
-            count = len(entity.figids)
-            names = [entity.name, entity.key, *entity.words]
-            if kind == "organism" and entity.info and entity.info.common:
-                names.append(entity.info.common)
-            add(names, f"{entity.name} ({noun}, {count} figure{'s' if count != 1 else ''})", entity.url, kind)
+            add(_entity_target(entity))
     for fig in site.figures.values():
-        add((fig.figid, fig.pmcid, fig.doi, *(a.rsplit("/", 1)[-1] for a in fig.aliases)),
-            f"{fig.title} (figure {fig.figid})", figure_url(fig.figid), "figure")
+        add(_figure_target(fig))
     out = {}
     for bucket, table in enumerate(buckets):  # every bucket, even empty, so a lookup never 404s
         data = {}
         for key in sorted(table):
             hit = table[key]
-            data[key] = [targets[hit]] if type(hit) is int else sorted((targets[i] for i in hit), key=_hit_order)[:50]
-        # JSON that cannot break out of anything it is embedded in
-        out[names_path(bucket)] = orjson.dumps(data).decode().replace("<", "\\u003c") + "\n"
+            data[key] = [targets[hit]] if type(hit) is int else sorted((targets[i] for i in hit), key=_hit_order)[:MOST_HITS]
+        out[names_path(bucket)] = _bucket_text(data)
+    return out
+
+
+def update_name_index(site: Site, edit, read) -> dict[str, str] | None:
+    """The lookup files an edit (`reuse.Edit`) changes, patched from their last version (`read(out_path)`
+    gives its text): the targets of the entities and figures it touched taken out as they were and put
+    in as they are. None when a name's list it changes may have been cut at MOST_HITS (what was cut is
+    not in the file): then the whole lookup is made again."""
+    gone: dict[int, dict[str, list]] = {}
+    came: dict[int, dict[str, list]] = {}
+
+    def note(into: dict, target_names) -> None:
+        target, names = target_names
+        for key in _keys(names):
+            into.setdefault(bucket_of(key), {}).setdefault(key, []).append(list(target))
+
+    for kind, entities in edit.before.items():
+        for key, old in entities.items():
+            if old is not None:
+                note(gone, _entity_target(old))
+            if (new := site.entity_tables[kind].get(key)) is not None:
+                note(came, _entity_target(new))
+    for figid in edit.figids:
+        if (old := edit.was.figures.get(figid)) is not None:
+            note(gone, _figure_target(old))
+        if (new := site.figures.get(figid)) is not None:
+            note(came, _figure_target(new))
+    out = {}
+    for bucket in sorted(gone.keys() | came.keys()):
+        path = names_path(bucket)
+        data = orjson.loads(read(path))
+        for key in gone.get(bucket, {}).keys() | came.get(bucket, {}).keys():
+            hits = data.get(key, [])
+            if len(hits) >= MOST_HITS:
+                return None
+            for hit in gone.get(bucket, {}).get(key, []):
+                if hit in hits:
+                    hits.remove(hit)
+            hits += came.get(bucket, {}).get(key, [])
+            if hits:
+                data[key] = sorted(hits, key=_hit_order)[:MOST_HITS]
+            else:
+                data.pop(key, None)
+        text = _bucket_text(dict(sorted(data.items())))
+        out[path] = text
     return out
 
 

@@ -108,3 +108,36 @@ def test_pages_that_share_a_name_and_label_are_listed_by_url():
     by_key = json.loads(out[search.names_path(bucket_of("30"))])["30"]
     assert by_key == [["ABC1 (gene, 1 figure)", "/genes/30.html", "gene"]]
     assert len(out) == search.NAME_BUCKETS
+
+
+def test_an_update_in_place_patches_only_the_lookup_files_an_edit_changes(tmp_path, monkeypatch):
+    """The name lookup of a rebuild in place is patched from the output's files, and is the one a
+    cold build makes; a name whose list was cut at MOST_HITS makes it all again."""
+    from site_gen import build
+    from tests.conftest import minimal_record, snapshot, write_files
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    gene = "\n- {{word: SHARED, symbol: G{0}, entrez: '{1}'}}".format
+    files = {f"r{i}.md": minimal_record(f"PMC{i}__x", genes=gene(i, 1000 + i)) for i in range(1, search.MOST_HITS + 6)}
+    files["lone.md"] = minimal_record("PMC99999__lone", genes=gene("LONE", 5).replace("SHARED", "ALONE"))
+    src = write_files(tmp_path / "src", files)
+    run_build(src, tmp_path / "site")
+    made = []
+    render = search.render_name_index
+    monkeypatch.setattr(build, "render_name_index", lambda site: made.append(1) or render(site))
+    before = snapshot(tmp_path / "site")
+    write_files(src, {"lone.md": minimal_record("PMC99999__lone", figtitle="Renamed", doi="10.1000/new",
+                                                genes=gene("SOLO", 6).replace("SHARED", "SOLO"))})
+    run_build(src, tmp_path / "site")
+    assert made == []  # patched
+    after = snapshot(tmp_path / "site")
+    changed = {p for p in after if p.startswith("search/names/") and after[p] != before.get(p)}
+    assert 0 < len(changed) < 10
+    run_build(src, tmp_path / "cold")
+    assert after == snapshot(tmp_path / "cold")
+    made.clear()
+    write_files(src, {"r1.md": minimal_record("PMC1__x", figtitle="Renamed", genes=gene(1, 1001))})
+    run_build(src, tmp_path / "site")
+    assert made == [1]  # "shared" lists more targets than its file holds: made again
+    run_build(src, tmp_path / "cold")
+    assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold")
