@@ -549,10 +549,19 @@ def plan_redirects(site: Site, problems: list[Problem]) -> tuple[Redirect, ...]:
     return tuple(sorted(redirects.values(), key=lambda r: r.from_url))
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple:
+    """Sorts names as a person reads them: MAPK1, MAPK2, … MAPK10 (runs of digits by their value),
+    case ignored. (re.split with a group alternates text and digits, so the types line up.)"""
+    return tuple(int(part) if n % 2 else part for n, part in enumerate(_DIGITS.split(text.casefold())))
+
+
 ENTITY_ORDER = {
-    "gene": lambda e: (e.name.casefold(), int(e.key) if e.key.isdigit() else 0, e.key),
-    "chemical": lambda e: (e.name.casefold(), e.key),
-    "disease": lambda e: (e.name.casefold(), e.key),
+    "gene": lambda e: (natural_key(e.name), int(e.key) if e.key.isdigit() else 0, e.key),
+    "chemical": lambda e: (natural_key(e.name), e.key),
+    "disease": lambda e: (natural_key(e.name), e.key),
     "organism": lambda e: e.key,
 }
 

@@ -29,7 +29,7 @@ from site_gen import api, jsonld, links
 from site_gen.errors import SiteError
 from site_gen.load import display_path
 from site_gen.index import (COLLECTIONS, ENTITY_SECTIONS, PATHWAY_LINKS, Entity, Page, Redirect, Site, collection_url,
-                            MIN_GENE_SET, figure_url, gene_sets, paged_url, slugify_organism)
+                            MIN_GENE_SET, figure_url, gene_sets, natural_key, paged_url, slugify_organism)
 from site_gen.model import Figure, table_rows
 
 log = logging.getLogger(__name__)
@@ -594,14 +594,18 @@ def catalogue_line(site: Site, fig: Figure) -> bytes:
     return gzip.compress(orjson.dumps(figure_record(site, fig), option=orjson.OPT_APPEND_NEWLINE), 3, mtime=0)
 
 
+def _natural(name: str) -> tuple:
+    return natural_key(name), name
+
+
 def search_entry(site: Site, fig: Figure) -> bytes:
     entry = {
         "id": fig.figid,
         "t": fig.title,
         "y": fig.year,
         "o": list(fig.all_organisms),
-        "g": sorted({m.symbol or m.match or m.word for m in fig.genes}),
-        "c": sorted({m.name or m.word for m in fig.chemicals} | {m.name or m.word for m in fig.diseases}),
+        "g": sorted({m.symbol or m.match or m.word for m in fig.genes}, key=_natural),
+        "c": sorted({m.name or m.word for m in fig.chemicals} | {m.name or m.word for m in fig.diseases}, key=_natural),
         "k": list(fig.keywords or fig.mention_keywords)[:40],
         "a": [a.rsplit("/", 1)[-1] for a in fig.aliases] + [x for x in (fig.pmcid, fig.doi) if x],
     }
