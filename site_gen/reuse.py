@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from site_gen import __version__
-from site_gen.index import ENTITY_SECTIONS, Page, Site, update_site
+from site_gen.index import ENTITY_SECTIONS, Page, Site, out_path_for, update_site
 from site_gen.jsonld import shown_on_figures
 from site_gen.model import Figure
-from site_gen.render import make_environment, template_users
+from site_gen.render import figure_downloads, make_environment, template_users
 from site_gen.write import replace_file
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class Before:
     reference to what the edit replaces, not a copy of it."""
 
     groups: dict  # page_groups (a shallow copy)
-    redirects: dict  # from URL → Redirect
+    redirects: tuple  # the site's redirects (the same tuple while no alias changes)
     figures: dict  # figid → Figure
     figure_ids: tuple
     entity_lists: dict  # kind → its entities in list order
@@ -123,8 +123,8 @@ class Before:
 
     @classmethod
     def of(cls, site: Site) -> Before:
-        return cls(dict(site.page_groups), {r.from_url: r for r in site.redirects}, site.figures, site.figure_ids,
-                   dict(site.entity_lists), site.collections)
+        return cls(dict(site.page_groups), site.redirects, site.figures, site.figure_ids, dict(site.entity_lists),
+                   site.collections)
 
 
 @dataclass
@@ -183,9 +183,6 @@ def _mentioning_changed_refs(site: Site, before: dict[str, dict]) -> set[str]:
 
 def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset()) -> Fresh:
     """What an edit (None: no record changed) and the templates that changed make stale."""
-    from site_gen.render import figure_downloads
-    from site_gen.index import out_path_for
-
     groups = site.page_groups
     pages: dict[str, Page] = {p.out_path: p for p in groups["fixed"]}
     if edit is None:
@@ -223,14 +220,20 @@ def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset())
         if list_page_changed(site, old, now, page.number, changed):
             pages[page.out_path] = page
     stale.update(set(old_pages) - {p.out_path for p in groups["collections"]})
-    redirects = {(r.from_url, r.to_url) for r in site.redirects
-                 if "redirect.html" in templates or was.redirects.get(r.from_url) != r}
-    stale.update(r.out_path for r in was.redirects.values())
-    made = {r.out_path for r in site.redirects}
+    made: set[str] = set()
+    if "redirect.html" in templates:
+        redirects = {(r.from_url, r.to_url) for r in site.redirects}
+    elif site.redirects is was.redirects:  # no alias changed (`index.update_site` keeps the tuple)
+        redirects = set()
+    else:
+        before = {r.from_url: r for r in was.redirects}
+        redirects = {(r.from_url, r.to_url) for r in site.redirects if before.get(r.from_url) != r}
+        made = {r.out_path for r in site.redirects}
+        stale.update({r.out_path for r in was.redirects} - made)
     for figid in changed:
         if (fig := was.figures.get(figid)) is not None:
             stale.update(out_path_for(url) for _label, url in figure_downloads(fig))
         if (fig := site.figures.get(figid)) is not None:
             made.update(out_path_for(url) for _label, url in figure_downloads(fig))
-    stale -= pages.keys() | made  # (a path can change hands: a figure's page to an alias's stub)
+    stale -= pages.keys() | made  # (a path can change hands: a figure's page to a new alias's stub)
     return Fresh(pages, set(changed), frozenset(redirects), shown, stale, set(templates), edit=edit)

@@ -490,7 +490,7 @@ class Preview:
                     files.update((out_path_for(url), text) for url, text in render_figure_data(site, site.figures[figid]).items())
             self.edits += 1
             self.pending_data = True
-            if site.redirects != redirects_before or stubs:
+            if site.redirects is not redirects_before or stubs:  # a new tuple when an alias changed
                 files["_redirects"] = render_redirects_file(site, self.renderer.base_path)
         written = self._render_and_write(list(todo.values()), stubs, files)
         removed = stale - set(todo) - set(files)

@@ -441,6 +441,7 @@ class SiteUpdater(SiteWriter):
         self.stale = stale
         self.before = catalogue
         self._files = files  # in the output before the update; after it, once committed
+        self._new: set[str] | None = None
         self.replaced: set[str] = set()  # folders (relative) written whole into the staging folder
         self.beside: dict[str, tuple[Path, bytes]] = {}  # name → (path beside the output, bytes)
 
@@ -504,9 +505,11 @@ class SiteUpdater(SiteWriter):
         return self._files
 
     def _added(self) -> set[str]:
-        """The claimed paths the output does not have yet."""
-        output = self._previous + os.sep
-        return {p for p in self.paths if not os.path.lexists(output + p)}
+        """The claimed paths the output does not have yet (looked up once, when every path is claimed)."""
+        if self._new is None:
+            output = self._previous + os.sep
+            self._new = {p for p in self.paths if not os.path.lexists(output + p)}
+        return self._new
 
     def commit(self) -> None:
         """Write the journal, then carry the update out (`apply_update`)."""
