@@ -38,12 +38,13 @@ def main(argv=None) -> int:
         (corpus / ".complete").write_text("")
     if args.reindex and (site / "pagefind").exists():
         import shutil
-        from types import SimpleNamespace
 
+        from site_gen.build import gather
         from site_gen.search import run_pagefind
         shutil.rmtree(site / "pagefind")
         start = time.perf_counter()
-        run_pagefind(site, SimpleNamespace(figures=range(args.figures)), args.jobs)  # groups need the count only
+        model = gather(Settings(source=str(corpus), output=str(site)), REPO, args.jobs).site
+        run_pagefind(site, model, args.jobs)
         print(f"pagefind bundles remade in {time.perf_counter() - start:.0f} s")
     if args.refresh_names and (site / "search").exists():
         import shutil
@@ -69,7 +70,7 @@ def main(argv=None) -> int:
     queries = {"common gene": {"q": gene_symbol(0)}, "rare gene": {"q": gene_symbol(120_000)},
                "title words": {"q": "insulin signaling feedback"}, "figure ID": {"q": figid},
                "gene + organism filter": {"q": gene_symbol(3), "organism": "Mus musculus"}}
-    # the built site, served as `site-gen serve` serves it (shards, redirects), without building it again
+    # the built site, served as `site-gen serve` serves it (its `_redirects` rules), without building it again
     port = free_port()
     preview = Preview(Settings(source=str(corpus), output=str(site)), REPO)
     preview.rules = read_redirect_rules(site)

@@ -16,7 +16,8 @@ from pathlib import Path
 from site_gen import __version__
 from site_gen.api import render_api
 from site_gen.errors import Problem, SiteError, summarize_problems
-from site_gen.index import Site, build_site, out_path_for, update_site
+from site_gen.hosts import check_limits, host_files
+from site_gen.index import Site, build_site, figure_downloads, update_site
 from site_gen.cache import (PENDING_LIMIT, Entry, Known, ModelStore, ParseStats, cache_folder, parse_entry, prefetch,
                             still_valid)
 from site_gen.load import find_source_files, load_organism_records, refused_problems
@@ -25,8 +26,8 @@ from site_gen.parallel import default_jobs, run_shares
 from site_gen.progress import Counts, bar
 from site_gen.reuse import (Edit, Fresh, Shape, apply_edit, changed_templates, global_key, load_shape, plan_fresh,
                             save_shape, shape_path, template_digests)
-from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, figure_downloads, make_environment,
-                             per_figure_files, render_figure_data, render_redirects_file, render_robots,
+from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, make_environment,
+                             per_figure_files, render_figure_data, render_robots,
                              render_sitemaps)
 from site_gen.search import (NAME_BUCKETS, PAGEFIND_FOLDER, names_path, render_name_index, run_pagefind,
                              update_name_index)
@@ -364,46 +365,47 @@ def render_items(site: Site, fresh: Fresh | None = None):
         yield "data", fig
 
 
-def _out_paths(what: str, thing) -> list[str]:
+def _out_paths(site: Site, what: str, thing) -> list[str]:
     """The output paths of an item of `render_items`."""
     if what == "data":
-        return [out_path_for(url) for _label, url in figure_downloads(thing)]
-    return [thing.out_path]
+        return [site.out_path(url) for _label, url in figure_downloads(thing)]
+    return [site.out_path(thing.url if what == "page" else thing.from_url)]
 
 
-def _reused(what: str, thing, fresh: Fresh | None, writer: SiteWriter) -> bool:
+def _reused(site: Site, what: str, thing, fresh: Fresh | None, writer: SiteWriter) -> bool:
     """Was this item linked from the previous site as it was, instead of rendered?"""
     if fresh is None:
         return False
     if what == "page":
-        return not fresh.page(thing) and writer.reuse(thing.out_path)
+        out_path = site.out_path(thing.url)
+        return not fresh.page(thing, out_path) and writer.reuse(out_path)
     if what == "redirect":
-        return (thing.from_url, thing.to_url) not in fresh.redirects and writer.reuse(thing.out_path)
-    return thing.figid not in fresh.figures and writer.reuse(*(out_path_for(u) for _label, u in figure_downloads(thing)))
+        return (thing.from_url, thing.to_url) not in fresh.redirects and writer.reuse(site.out_path(thing.from_url))
+    return thing.figid not in fresh.figures and writer.reuse(*_out_paths(site, what, thing))
 
 
 def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int, int]:
-    renderer, writer = work.renderer, work.writer
+    renderer, writer, site = work.renderer, work.writer, work.site
     writer.written = writer.unchanged = 0  # this share's own counts (render writes come first)
     rendered = 0
     current = "redirect.html"
     try:
-        items = render_items(work.site, work.fresh if work.in_place else None)
+        items = render_items(site, work.fresh if work.in_place else None)
         for done, (what, thing) in enumerate(itertools.islice(items, index, None, jobs), 1):
             if not done % 512:
                 work.counts.add(index, 512)
-            if _reused(what, thing, work.fresh, writer):
+            if _reused(site, what, thing, work.fresh, writer):
                 continue
             rendered += 1
             if what == "page":
                 current = thing.url
-                writer.put(thing.out_path, renderer.render_page(thing))
+                writer.put(site.out_path(thing.url), renderer.render_page(thing))
             elif what == "redirect":
                 current = thing.from_url
-                writer.put(thing.out_path, renderer.render_redirect(thing))
+                writer.put(site.out_path(thing.from_url), renderer.render_redirect(thing))
             else:
-                for url, text in render_figure_data(work.site, thing).items():
-                    writer.put(out_path_for(url), text)
+                for url, text in render_figure_data(site, thing).items():
+                    writer.put(site.out_path(url), text)
     except Exception as exc:  # noqa: BLE001 - reported with the template's line, or raised as it was
         raise renderer.failure(exc, current) from None
     return writer.written, writer.unchanged, rendered
@@ -422,22 +424,23 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
         if in_place and not fresh.templates:  # only what is fresh is walked, claimed and maybe written
             total = 0
             for what, thing in render_items(site, fresh):
-                for out_path in _out_paths(what, thing):
+                for out_path in _out_paths(site, what, thing):
                     writer.claim(out_path)
                 total += 1
         else:
             total = len(site.redirects) + len(site.figures)  # items to render
+            where = site.out_path
             for page in site.iter_pages():
-                writer.claim(page.out_path)
+                writer.claim(where(page.url))
                 total += 1
             for redirect in site.redirects:
-                writer.claim(redirect.out_path)
+                writer.claim(where(redirect.from_url))
             for fig in site.figures.values():
                 for _label, url in figure_downloads(fig):
-                    writer.claim(out_path_for(url))
+                    writer.claim(where(url))
         for page in site.page_groups["fixed"]:
-            if page.kind in LATE_PAGES and page.out_path not in writer.paths:
-                writer.claim(page.out_path)
+            if page.kind in LATE_PAGES and site.out_path(page.url) not in writer.paths:
+                writer.claim(site.out_path(page.url))
     with log_time(timings, "render"):
         jobs = min(jobs, 1 + total // 2000)
         with bar(progress, "render", total, jobs) as counts:
@@ -454,7 +457,8 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
         for make in CATALOGUE_FILES:
             for out_path, text in make(site).items():
                 writer.write(out_path, text)
-        writer.write("_redirects", render_redirects_file(site, renderer.base_path))
+        for out_path, text in host_files(site, renderer.base_path).items():
+            writer.write(out_path, text)
         for _name, (src, url) in assets.items():
             writer.write(url.lstrip("/"), src.read_bytes())
         renderer.downloads = describe_downloads(site, writer.locate)
@@ -463,7 +467,7 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
             for page in site.page_groups["fixed"]:
                 if page.kind in LATE_PAGES:
                     current = page.url
-                    writer.put(page.out_path, renderer.render_page(page))
+                    writer.put(site.out_path(page.url), renderer.render_page(page))
         except Exception as exc:  # noqa: BLE001 - reported with the template's line, or raised as it was
             raise renderer.failure(exc, current) from None
     return sum(rendered for _, _, rendered in shares)
@@ -592,10 +596,7 @@ def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force
             writer.put_beside("state", _state_path(output), b"")
             writer.put_beside("shape", shape_path(cache), b"")
         with log_time(timings, "check"):
-            entries, folder = writer.fullest_folder()
-            if entries > settings.folder_limit:
-                raise SiteError(f"output folder {folder}/ would hold {entries} entries, more than folder_limit "
-                                f"({settings.folder_limit}); nothing written")
+            check_limits(site, writer)
         with log_time(timings, "commit"):
             writer.commit()
     except BaseException:

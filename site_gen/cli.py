@@ -63,7 +63,7 @@ def make_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="build, serve on loopback and rebuild on change", epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common(serve)
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--bind", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("-p", "--port", type=int, default=8000, help="port to listen on (default: 8000)")
     serve.add_argument("--open", action="store_true", help="open the site in a browser")
     serve.add_argument("--no-livereload", action="store_true",
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from site_gen import serve
 
-            return serve.run(settings, root, host=args.host, port=args.port, open_browser=args.open, jobs=args.jobs,
+            return serve.run(settings, root, host=args.bind, port=args.port, open_browser=args.open, jobs=args.jobs,
                              use_cache=not args.no_cache, config=config, overrides=overrides,
                              livereload=not args.no_livereload)
         result = build.build(settings, root, strict=args.strict, jobs=args.jobs, use_cache=not args.no_cache,

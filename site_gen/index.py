@@ -1,6 +1,7 @@
 """Stage 3, index: [Figure] → Site. Entities, slugs, URLs, redirects and collisions, made once."""
 from __future__ import annotations
 
+import bisect
 import heapq
 import logging
 import re
@@ -13,15 +14,18 @@ from typing import NamedTuple
 
 from site_gen.errors import Problem
 from site_gen.load import find_field_line
-from site_gen.model import Figure, OrganismInfo
+from site_gen.model import Figure, OrganismInfo, table_rows
 from site_gen.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-SHARDED_SECTIONS = ("figures", "genes", "chemicals", "diseases", "organisms", "data")
-SHARD_FOLDER = "_"
+SPLIT_SECTIONS = ("figures", "genes", "chemicals", "diseases", "organisms", "data")
+SPLIT_FOLDER = "_"
 KNOWN_SUFFIXES = (".html", ".xml", ".txt", ".json", ".tsv", ".jsonl", ".gmt")
+# What a prefix folder's name may hold: characters a URL path carries as they are, so that a rewrite
+# rule's prefix matches the request path the host sees.
+PREFIX_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-~")
 
 
 def figure_url(figid: str) -> str:
@@ -43,38 +47,155 @@ def paged_url(first_url: str, number: int) -> str:
     return f"{first_url.removesuffix('.html')}-p{number}.html"
 
 
-def shard_of(file_name: str) -> str:
-    """Two hex digits of the CRC-32 of a file name's UTF-8 bytes (the low byte).
+def is_overview(name: str) -> bool:
+    """A section's own list pages (`index.html`, `page-N.html`) stay in its folder."""
+    return name == "index.html" or (name.startswith("page-") and name[5:-5].isdigit() and name.endswith(".html"))
 
-    The Netlify edge function in `netlify/edge-functions/shards.js` computes the same value, so that
-    `/figures/<figid>.html` is served from `figures/_/<shard>/<figid>.html`.
+
+def _section_name(url: str) -> tuple[str, str] | None:
+    """(section, file name) of a URL of one of the split sections' files; None for any other URL."""
+    section, slash, name = url.lstrip("/").partition("/")
+    if not slash or "/" in name or not name or section not in SPLIT_SECTIONS:
+        return None
+    if not name.endswith(KNOWN_SUFFIXES):  # figids hold dots: `PMC2864807__09_173_.de_ref2`
+        name += ".html"
+    return section, name
+
+
+@dataclass(frozen=True)
+class Folders:
+    """Where each URL's file lives in the output.
+
+    Plain folders wherever the host's folder limit allows: `/figures/PMC1__F1.html` is the file
+    `figures/PMC1__F1.html`, so the site works from any static host and from disk. A section with more
+    files than the limit has them spread over folders named by a prefix of the file name
+    (`figures/_/P/PM/PMC/PMC3/PMC3001__F1.html`, `prefix_folder`), chosen from the actual names
+    (`plan_folders`) so that each stays under the limit; the host serves the public URLs from there
+    through one rewrite rule per prefix (`rewrite_rules`). The prefixes of a section are prefix-free:
+    a name has at most one.
     """
-    return f"{zlib.crc32(file_name.encode('utf-8')) & 0xFF:02x}"
+
+    splits: tuple = ()  # ((section, (prefix, ...)), ...), sections A-Z, prefixes A-Z
+
+    def __post_init__(self):
+        object.__setattr__(self, "_prefixes", {section: frozenset(prefixes) for section, prefixes in self.splits})
+        object.__setattr__(self, "_lengths", {section: sorted({len(p) for p in prefixes})
+                                              for section, prefixes in self.splits})
+
+    def prefix_of(self, section: str, name: str) -> str | None:
+        prefixes = self._prefixes.get(section)
+        if not prefixes or is_overview(name):
+            return None
+        for length in self._lengths[section]:
+            if name[:length] in prefixes:
+                return name[:length]
+        return None
+
+    def out_path(self, url: str) -> str:
+        """`/genes/` → `genes/index.html`; `/figures/PMC1__F1` → `figures/PMC1__F1.html` (served at the
+        extensionless URL by Netlify's pretty URLs and by `serve`), or in its prefix folder."""
+        path = url.lstrip("/")
+        if path == "" or path.endswith("/"):
+            return path + "index.html"
+        found = _section_name(path)
+        if found is not None:
+            section, name = found
+            prefix = self.prefix_of(section, name) if self.splits else None
+            return f"{section}/{name}" if prefix is None else f"{prefix_folder(section, prefix)}/{name}"
+        if "." not in path.rsplit("/", 1)[-1]:
+            path += ".html"
+        return path
+
+    def rewrite_rules(self, base_path: str = "") -> list[str]:
+        """Netlify `_redirects` rules serving each prefix folder's files at their public URLs (a rewrite:
+        status 200, the URL stays). A file at the very path (a section's list pages) is served as it is."""
+        return [f"{base_path}/{section}/{prefix}* {base_path}/{prefix_folder(section, prefix)}/{prefix}:splat 200"
+                for section, prefixes in self.splits for prefix in prefixes]
 
 
-def is_shardable(name: str) -> bool:
-    """Every file of a section folder except its overview pages lives in a shard folder."""
-    return name != "index.html" and not (name.startswith("page-") and name[5:-5].isdigit() and name.endswith(".html"))
+PLAIN = Folders()
 
 
-def out_path_for(url: str) -> str:
-    """Where a URL's file lives under the output folder.
+def prefix_folder(section: str, prefix: str) -> str:
+    """The folder of a prefix's files, nested one level per character (`figures/_/P/PM/PMC/PMC3`), so
+    that no folder on the way holds more than one entry per character a prefix can have."""
+    return "/".join((section, SPLIT_FOLDER, *(prefix[:n] for n in range(1, len(prefix) + 1))))
 
-    `/genes/` → `genes/index.html`; `/figures/PMC1__F1` → `figures/_/<shard>/PMC1__F1.html` (served at
-    the extensionless URL by Netlify's pretty URLs and by `serve`); files of the big sections are
-    spread over 256 shard folders so no folder comes near Netlify's limit of 54,000 files.
-    """
-    path = url.lstrip("/")
-    if path == "" or path.endswith("/"):
-        return path + "index.html"
-    section, slash, name = path.partition("/")
-    if slash and "/" not in name and section in SHARDED_SECTIONS:
-        if not name.endswith(KNOWN_SUFFIXES):  # figids hold dots: `PMC2864807__09_173_.de_ref2`
-            name += ".html"
-        return f"{section}/{SHARD_FOLDER}/{shard_of(name)}/{name}" if is_shardable(name) else f"{section}/{name}"
-    if "." not in path.rsplit("/", 1)[-1]:
-        path += ".html"
-    return path
+
+def split_prefixes(names: list[str], limit: int) -> tuple[str, ...]:
+    """The fewest prefix folders, by the trie of `names` (sorted), none holding more than `limit`;
+    names whose next character cannot start a folder stay in the section's own folder."""
+    out: list[str] = []
+
+    def split(lo: int, hi: int, depth: int) -> None:
+        # names[lo:hi] share their first `depth` characters and are too many for one folder
+        i = lo
+        while i < hi:
+            name = names[i]
+            prefix = name[:depth + 1]
+            if len(name) <= depth or name[depth] not in PREFIX_CHARS or prefix.startswith("."):
+                i += 1  # stays in the section's folder (`prefix_folder` would make a folder `.` or `..`)
+                continue
+            j = bisect.bisect_left(names, prefix + "\U0010ffff", i, hi)
+            if j - i > limit:
+                split(i, j, depth + 1)
+            else:
+                out.append(prefix)
+            i = j
+
+    if len(names) > limit:
+        split(0, len(names), 0)
+    return tuple(out)
+
+
+def data_url(figid: str, suffix: str) -> str:
+    return f"/data/{figid}{suffix}"
+
+
+def figure_downloads(fig: Figure) -> list[tuple[str, str]]:
+    """(label, URL) of each per-figure download that exists."""
+    out = [("All mentions (JSON)", data_url(fig.figid, ".json"))]
+    # not the tables themselves: a figure of the saved index holds only how many rows they have
+    for kind, rows in zip(("genes", "chemicals", "diseases"), table_rows(fig)):
+        if rows:
+            out.append((f"{kind.capitalize()} (TSV)", data_url(fig.figid, f"-{kind}.tsv")))
+    return out
+
+
+def _section_urls(site: Site, section: str):
+    """The URLs of a split section's files that can move to a prefix folder (all but its list pages)."""
+    groups = site.page_groups
+    if section == "figures":
+        yield from (page.url for figid in site.figures for page in groups[("figure", figid)])
+        yield from (r.from_url for r in site.redirects)
+    elif section == "data":
+        yield from (url for fig in site.figures.values() for _label, url in figure_downloads(fig))
+    else:
+        kind = SECTION_KINDS[section]
+        yield from (page.url for key in site.entity_tables[kind] for page in groups[(kind, key)])
+
+
+def section_sizes(site: Site) -> dict[str, int]:
+    """How many files each split section has outside its list pages, counted without naming them."""
+    groups = site.page_groups
+    sizes = {"figures": len(site.figures) + len(site.redirects),
+             "data": sum(1 + sum(1 for rows in table_rows(fig) if rows) for fig in site.figures.values())}
+    for section, kind in SECTION_KINDS.items():
+        sizes[section] = sum(len(groups[(kind, key)]) for key in site.entity_tables[kind])
+    return sizes
+
+
+def plan_folders(site: Site) -> Folders:
+    """Plain folders, unless the host has a folder limit that a section's files exceed."""
+    limit = site.settings.folder_limit
+    if site.settings.host != "netlify":
+        return PLAIN
+    splits = []
+    for section, size in sorted(section_sizes(site).items()):
+        if size > limit:
+            names = sorted(_section_name(url)[1] for url in _section_urls(site, section))
+            splits.append((section, split_prefixes(names, limit)))
+    return Folders(tuple(splits))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +244,6 @@ class Redirect:
     to_url: str
     src_path: str
 
-    @property
-    def out_path(self) -> str:
-        return out_path_for(self.from_url)
-
 
 # The saved index (`cache.pack_site`) keeps entities and redirects as tuples of their fields and sets
 # them back through the slots: the index holds 400,000 of them at 100,000 figures, and pickling the
@@ -157,10 +274,6 @@ class Page(NamedTuple):
     number: int = 1
     pages: int = 1
 
-    @property
-    def out_path(self) -> str:
-        return out_path_for(self.url)
-
 
 @dataclass
 class Site:
@@ -180,6 +293,11 @@ class Site:
     gene_set_figids: dict = field(default_factory=dict)  # organism's slug → figids with a gene set of it
     gene_set_names: dict = field(default_factory=dict)  # organism's slug → its Latin name
     collections: dict = field(default_factory=dict)  # "years" | "pathways" → {name: figids, newest first}
+    folders: Folders = PLAIN  # where each URL's file lives (`plan_folders`)
+
+    def out_path(self, url: str) -> str:
+        """The output path of the file a URL of the site names."""
+        return self.folders.out_path(url)
 
     @property
     def genes(self) -> dict[str, Gene]:
@@ -525,27 +643,30 @@ def _alias_line(src_path: str) -> int:
 
 def plan_redirects(site: Site, problems: list[Problem]) -> tuple[Redirect, ...]:
     """Redirects from every alias; one that would land on a page or on another figure's alias is reported."""
+    # (a clash is the same file name in the same section, whatever the folders: the plain ones tell)
+    where = PLAIN.out_path
     figure_section = list(site.page_groups[("overview", "figure")]) + list(site.figure_pages())  # aliases live there
-    taken = {p.out_path: f"the page {p.url}" for p in figure_section}
+    taken = {where(p.url): f"the page {p.url}" for p in figure_section}
     for fig in site.figures.values():
-        taken[out_path_for(figure_url(fig.figid))] = f"the figure page of {fig.src_path}"
+        taken[where(figure_url(fig.figid))] = f"the figure page of {fig.src_path}"
     redirects: dict[str, Redirect] = {}
     for fig in sorted(site.figures.values(), key=lambda f: f.src_path):
         for alias in fig.aliases:
             target = figure_url(fig.figid)
             redirect = Redirect(alias, target, fig.src_path)
-            if alias == target or redirect.out_path == out_path_for(target):
+            path = where(alias)
+            if alias == target or path == where(target):
                 continue
-            if redirect.out_path in taken:
+            if path in taken:
                 problems.append(Problem(fig.src_path, _alias_line(fig.src_path), "figid_alias",
-                                        f"redirect {alias} would overwrite {taken[redirect.out_path]}; ignored"))
+                                        f"redirect {alias} would overwrite {taken[path]}; ignored"))
                 continue
-            other = redirects.get(redirect.out_path)
+            other = redirects.get(path)
             if other and other.to_url != target:
                 problems.append(Problem(fig.src_path, _alias_line(fig.src_path), "figid_alias",
                                         f"redirect {alias} is also claimed by {other.src_path}; ignored"))
                 continue
-            redirects.setdefault(redirect.out_path, redirect)
+            redirects.setdefault(path, redirect)
     return tuple(sorted(redirects.values(), key=lambda r: r.from_url))
 
 
@@ -557,6 +678,8 @@ def natural_key(text: str) -> tuple:
     case ignored. (re.split with a group alternates text and digits, so the types line up.)"""
     return tuple(int(part) if n % 2 else part for n, part in enumerate(_DIGITS.split(text.casefold())))
 
+
+SECTION_KINDS = {folder: kind for kind, (folder, _title, _noun) in ENTITY_SECTIONS.items()}
 
 ENTITY_ORDER = {
     "gene": lambda e: (natural_key(e.name), int(e.key) if e.key.isdigit() else 0, e.key),
@@ -634,6 +757,7 @@ def build_site(settings: Settings, build_date: str, figures: list[Figure], infos
     plan_pages(site)
     site.redirects = plan_redirects(site, site.redirect_problems)
     problems += site.redirect_problems
+    site.folders = plan_folders(site)
     return site
 
 
@@ -664,9 +788,16 @@ def update_site(site: Site, removed: list[Figure], added: list[Figure],
     site.index_problems = [p for p in site.index_problems if p.src_path not in gone] + found
     site.figures = {f.figid: f for f in sorted(figures.values(), key=lambda f: f.sort_key)}
     before = {kind: {key: site.entity_tables[kind].get(key) for key in keys} for kind, keys in touched.items()}
+    pages_before = {(kind, key): len(site.page_groups.get((kind, key), ())) for kind, keys in touched.items() for key in keys}
     refresh_entities(site, touched)
     plan_pages(site, {f.figid for f in removed} | {f.figid for f in added}, touched)
+    redirects = site.redirects
     if {(f.figid, f.aliases) for f in removed} != {(f.figid, f.aliases) for f in added}:
         site.redirect_problems = []
         site.redirects = plan_redirects(site, site.redirect_problems)
+    renamed = (site.redirects is not redirects
+               or {(f.figid, tuple(figure_downloads(f))) for f in removed} != {(f.figid, tuple(figure_downloads(f))) for f in added}
+               or any(len(site.page_groups.get(group, ())) != count for group, count in pages_before.items()))
+    if renamed:  # the files of a section are not those its folders were planned for
+        site.folders = plan_folders(site)
     return touched, before

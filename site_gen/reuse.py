@@ -16,7 +16,8 @@ and what those entities were before; `plan_fresh` turns that into the outputs to
   (`render.template_users`).
 
 A build keeps the shape of its output beside it (`Shape`): the digest of everything every page
-depends on besides the model (generator, settings, build date, assets, organism files), the digest of
+depends on besides the model (generator, settings, build date, assets, organism files, the folders
+files live in), the digest of
 each template with those it depends on, the paths of the catalogue-wide files it wrote, and the model
 store's generation its output shows. The next build plans from the edit only when all of these still hold; otherwise it
 renders everything. Every other page is left as the last build wrote it (updated in place,
@@ -34,10 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from site_gen import __version__
-from site_gen.index import ENTITY_SECTIONS, Page, Site, out_path_for, update_site
+from site_gen.index import ENTITY_SECTIONS, Page, Site, figure_downloads, update_site
 from site_gen.jsonld import shown_on_figures
 from site_gen.model import Figure
-from site_gen.render import figure_downloads, make_environment, template_users
+from site_gen.render import make_environment, template_users
 from site_gen.write import replace_file
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,8 @@ def _tree_bytes(digest, folder: Path, pattern: str = "*") -> None:
 
 def global_key(site: Site, static: Path, organism_files: list[Path]) -> str:
     """A digest of what every page may depend on besides its own figures, entities and templates."""
-    digest = hashlib.blake2b(f"{__version__}|{site.settings!r}|{site.build_date}".encode(), digest_size=16)
+    digest = hashlib.blake2b(f"{__version__}|{site.settings!r}|{site.build_date}|{site.folders!r}".encode(),
+                             digest_size=16)
     _tree_bytes(digest, Path(__file__).parent, "*.py")  # the generator's own code
     _tree_bytes(digest, static)
     for path in organism_files:
@@ -159,8 +161,8 @@ class Fresh:
     layouts: dict = field(default_factory=dict)  # out path → Layout of each per-figure file of the last build
     edit: Edit | None = None  # the records' edit this was planned from
 
-    def page(self, page: Page) -> bool:
-        return page.out_path in self.pages or page.template in self.templates
+    def page(self, page: Page, out_path: str) -> bool:
+        return out_path in self.pages or page.template in self.templates
 
 
 def list_page_changed(site: Site, old: tuple, new: tuple, number: int, changed) -> bool:
@@ -183,8 +185,8 @@ def _mentioning_changed_refs(site: Site, before: dict[str, dict]) -> set[str]:
 
 def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset()) -> Fresh:
     """What an edit (None: no record changed) and the templates that changed make stale."""
-    groups = site.page_groups
-    pages: dict[str, Page] = {p.out_path: p for p in groups["fixed"]}
+    groups, where = site.page_groups, site.out_path
+    pages: dict[str, Page] = {where(p.url): p for p in groups["fixed"]}
     if edit is None:
         return Fresh(pages, set(), frozenset(), set(), set(), set(templates))
     was, changed = edit.was, edit.figids
@@ -193,8 +195,8 @@ def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset())
 
     def replan(key) -> None:  # every page of a group; those it had and no longer has are stale
         new = groups.get(key, ())
-        pages.update((p.out_path, p) for p in new)
-        stale.update({p.out_path for p in was.groups.get(key, ())} - {p.out_path for p in new})
+        pages.update((where(p.url), p) for p in new)
+        stale.update({where(p.url) for p in was.groups.get(key, ())} - {where(p.url) for p in new})
 
     for figid in shown:
         replan(("figure", figid))
@@ -205,21 +207,21 @@ def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset())
     lists |= {kind: (was.entity_lists.get(kind, ()), site.entity_lists[kind], frozenset()) for kind in ENTITY_SECTIONS}
     for kind, (old, now, dirty) in lists.items():
         overview = groups[("overview", kind)]
-        stale.update({p.out_path for p in was.groups.get(("overview", kind), ())} - {p.out_path for p in overview})
+        stale.update({where(p.url) for p in was.groups.get(("overview", kind), ())} - {where(p.url) for p in overview})
         whole = kind == "organism" and bool(edit.touched.get("organism"))  # grouped by kind: every page
         for page in overview:
             if whole or list_page_changed(site, old, now, page.number, dirty):
-                pages[page.out_path] = page
-    old_pages = {p.out_path: p for p in was.groups.get("collections", ())}
+                pages[where(page.url)] = page
+    old_pages = {where(p.url): p for p in was.groups.get("collections", ())}
     for page in groups["collections"]:
-        if page.kind != "collection" or old_pages.get(page.out_path) != page:
-            pages[page.out_path] = page
+        if page.kind != "collection" or old_pages.get(where(page.url)) != page:
+            pages[where(page.url)] = page
             continue
         group, name = page.key.split("/", 1)
         old, now = was.collections.get(group, {}).get(name, ()), site.collections[group].get(name, ())
         if list_page_changed(site, old, now, page.number, changed):
-            pages[page.out_path] = page
-    stale.update(set(old_pages) - {p.out_path for p in groups["collections"]})
+            pages[where(page.url)] = page
+    stale.update(set(old_pages) - {where(p.url) for p in groups["collections"]})
     made: set[str] = set()
     if "redirect.html" in templates:
         redirects = {(r.from_url, r.to_url) for r in site.redirects}
@@ -228,12 +230,12 @@ def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset())
     else:
         before = {r.from_url: r for r in was.redirects}
         redirects = {(r.from_url, r.to_url) for r in site.redirects if before.get(r.from_url) != r}
-        made = {r.out_path for r in site.redirects}
-        stale.update({r.out_path for r in was.redirects} - made)
+        made = {where(r.from_url) for r in site.redirects}
+        stale.update({where(r.from_url) for r in was.redirects} - made)
     for figid in changed:
         if (fig := was.figures.get(figid)) is not None:
-            stale.update(out_path_for(url) for _label, url in figure_downloads(fig))
+            stale.update(where(url) for _label, url in figure_downloads(fig))
         if (fig := site.figures.get(figid)) is not None:
-            made.update(out_path_for(url) for _label, url in figure_downloads(fig))
+            made.update(where(url) for _label, url in figure_downloads(fig))
     stale -= pages.keys() | made  # (a path can change hands: a figure's page to a new alias's stub)
     return Fresh(pages, set(changed), frozenset(redirects), shown, stale, set(templates), edit=edit)

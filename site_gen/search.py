@@ -6,9 +6,8 @@ Two parts, both built with the site:
   figure's page so that results link the page, instead of the full pages: at 10,000 figures it took
   25.3 s and 1.9 GB on the pages, 6.1 s and 0.48 GB on such documents, and results show the title and
   caption rather than table cells. Pagefind writes one fragment file per document into one folder,
-  so past `GROUP_FIGURES` figures the figures are indexed in a few groups (by runs of the first hex
-  digit of their shard folder), each its own bundle under `/pagefind/<group>/`; the search page
-  merges them at query time.
+  so past `group_limit` figures the figures are indexed in a few groups (by a hash of the figid), each
+  its own bundle under `/pagefind/<group>/`; the search page merges them at query time.
 - a name lookup, `/search/names/<nn>/<bbbb>.json`: every gene, chemical, disease and organism name,
   OCR word, figure ID, alias, PMCID and DOI, normalised, so that a query naming one of them offers its
   own page first. The bucket is a hash of the normalised name, so a query fetches one small file.
@@ -36,7 +35,7 @@ from markupsafe import escape
 
 from site_gen import links
 from site_gen.errors import SiteError
-from site_gen.index import ENTITY_SECTIONS, SHARD_FOLDER, Site, figure_url, out_path_for, shard_of
+from site_gen.index import ENTITY_SECTIONS, Site, figure_url
 from site_gen.model import Figure
 
 log = logging.getLogger(__name__)
@@ -186,28 +185,48 @@ def update_name_index(site: Site, edit, read) -> dict[str, str] | None:
     return out
 
 
-def pagefind_groups(site: Site) -> dict[str, str]:
-    """Bundle name → glob (relative to the site) of the figure pages it indexes.
+def group_limit(site: Site) -> int:
+    """Most figures in one Pagefind bundle: its fragment folder holds a file per figure, and every
+    folder of the site counts against the host's folder limit."""
+    limit = GROUP_FIGURES
+    if site.settings.host == "netlify":
+        limit = min(limit, max(1, site.settings.folder_limit - 10))  # (Pagefind's own few files beside)
+    return limit
 
-    As few bundles as keep each under GROUP_FIGURES figures (every bundle a query merges costs its
-    own metadata and filter files): the 16 first hex digits of the shard folders, split into runs.
-    """
+
+def _group_index(figid: str, count: int) -> int:
+    return zlib.crc32(figid.encode("utf-8")) * count >> 32
+
+
+def pagefind_groups(site: Site) -> list[str]:
+    """The names of the Pagefind bundles that index the figures: as few as keep each under
+    `group_limit` figures (every bundle a query merges costs its own metadata and filter files). A
+    figure's bundle is a hash of its figid (`group_of`), so an edit re-indexes one bundle."""
     if not site.figures:
-        return {}
-    if len(site.figures) <= GROUP_FIGURES:
-        return {"all": f"figures/{SHARD_FOLDER}/*/*.html"}
-    count = min(16, -(-len(site.figures) * 5 // (GROUP_FIGURES * 4)))  # 25% spare: shards are uneven
-    digits = "0123456789abcdef"
-    runs = [digits[i * 16 // count:(i + 1) * 16 // count] for i in range(count)]
-    return {f"{run[0]}-{run[-1]}": f"figures/{SHARD_FOLDER}/[{run[0]}-{run[-1]}]?/*.html" for run in runs}
+        return []
+    limit = group_limit(site)
+    if len(site.figures) <= limit:
+        return ["all"]
+    count = -(-len(site.figures) * 5 // (limit * 4))  # 25% spare: a hash is uneven
+    while True:
+        sizes = [0] * count
+        for figid in site.figures:
+            sizes[_group_index(figid, count)] += 1
+        if max(sizes) <= limit:
+            return [_group_name(n, count) for n in range(count) if sizes[n]]
+        count += 1
 
 
-def group_of(figid: str, groups: dict[str, str]) -> str:
+def _group_name(index: int, count: int) -> str:
+    return f"{index + 1:02d}-of-{count:02d}"
+
+
+def group_of(figid: str, groups: list[str]) -> str:
     """The bundle that indexes a figure's page."""
-    if "all" in groups:
+    if groups == ["all"]:
         return "all"
-    digit = int(shard_of(f"{figid}.html")[0], 16)
-    return next(name for name in groups if int(name[0], 16) <= digit <= int(name[-1], 16))
+    count = int(groups[0].rsplit("-of-", 1)[1])
+    return _group_name(_group_index(figid, count), count)
 
 
 def _words(values) -> str:
@@ -244,18 +263,18 @@ def search_document(site: Site, fig: Figure) -> str:
     return "".join(out)
 
 
-def write_search_documents(site: Site, folder: Path, groups: dict[str, str], names) -> None:
-    """The search documents of the figures in the bundles `names`, at their pages' relative paths."""
+def write_search_documents(site: Site, folder: Path, groups: list[str], names) -> None:
+    """The search documents of the figures in the bundles `names`, each bundle's in its own folder at
+    the public path of the figure's page (`<folder>/<bundle>/figures/<figid>.html`), so that a result
+    links the page."""
     wanted = set(names)
-    made: set[str] = set()
+    for name in wanted:
+        (folder / name / "figures").mkdir(parents=True, exist_ok=True)
     for fig in list(site.figures.values()):  # a list: the preview's edits may replace the dict meanwhile
-        if group_of(fig.figid, groups) not in wanted:
-            continue
-        path = folder / out_path_for(figure_url(fig.figid))
-        if path.parent.name not in made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            made.add(path.parent.name)
-        path.write_text(search_document(site, fig), encoding="utf-8")
+        group = group_of(fig.figid, groups)
+        if group in wanted:
+            path = folder / group / figure_url(fig.figid).lstrip("/")
+            path.write_text(search_document(site, fig), encoding="utf-8")
 
 
 # --- Pagefind's output, made byte-identical from run to run ----------------------------------------
@@ -343,15 +362,14 @@ def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = 
                  keep: bool = False) -> tuple[list[str], list[str]]:
     """Index the figures of a site (their search documents); the names of the bundles, and of those made.
 
-    Result URLs are where the figure pages live (`/figures/_/<shard>/...`); the search page links the
-    public URL. Given the `previous` site and the figids whose pages `changed` since (the others'
+    Result URLs are the figure pages' public URLs. Given the `previous` site and the figids whose pages `changed` since (the others'
     pages being the same), a bundle none of them falls in is linked from there instead of made again
     (or, with `keep`, left where it is: an update in place of `previous`). The bundles go to `into`, by
     default the site's own `pagefind/` folder; the documents are written beside it, and removed.
     """
     into = (into or site_dir / PAGEFIND_FOLDER).absolute()
     groups = pagefind_groups(site)
-    todo = dict(groups)
+    todo = set(groups)
     if previous is not None and changed is not None:
         try:
             before = json.loads((previous / PAGEFIND_FOLDER / "indexes.json").read_text(encoding="utf-8"))
@@ -362,15 +380,14 @@ def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = 
             for name in sorted(set(groups) - dirty):
                 if not keep:
                     _link_tree(previous / PAGEFIND_FOLDER / name, into / name)
-                del todo[name]
+                todo.discard(name)
             log.debug("search index: %d of %d bundles made again", len(todo), len(groups))
 
     docs = into.parent / f".{into.name}.documents-{os.getpid()}-{threading.get_ident()}"
     shutil.rmtree(docs, ignore_errors=True)
 
-    def index(item: tuple[str, str]) -> None:
-        name, glob = item
-        cmd = [sys.executable, "-m", "pagefind", "--site", str(docs), "--glob", glob,
+    def index(name: str) -> None:
+        cmd = [sys.executable, "-m", "pagefind", "--site", str(docs / name), "--glob", "figures/*.html",
                "--output-path", str(into / name), "--silent"]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
@@ -380,7 +397,7 @@ def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = 
     try:
         write_search_documents(site, docs, groups, todo)
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(index, todo.items()))
+            list(pool.map(index, sorted(todo)))
     finally:
         shutil.rmtree(docs, ignore_errors=True)
     names = sorted(groups)

@@ -15,8 +15,9 @@ import socket
 import threading
 import time
 import webbrowser
+from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 
 from site_gen.build import build, collector_paused, fingerprint_assets
@@ -24,13 +25,14 @@ from site_gen.cache import cache_folder, fill_figures
 from site_gen.parallel import default_jobs, run_shares
 from site_gen.reuse import Edit, apply_edit, plan_fresh, shape_path
 from site_gen.errors import Problem, SiteError
-from site_gen.index import Page, out_path_for
+from site_gen.hosts import host_files
+from site_gen.index import Page
 from site_gen.api import render_api
 from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, leads_outside, load_record
 from site_gen.model import Figure
 from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, make_environment,
                              template_users,
-                             per_figure_files, render_figure_data, render_redirects_file, render_sitemaps)
+                             per_figure_files, render_figure_data, render_sitemaps)
 from site_gen.search import NAMES_FOLDER, PAGEFIND_FOLDER, render_name_index, run_pagefind
 from site_gen.settings import Settings, load_settings
 
@@ -46,7 +48,7 @@ def _render_pages(renderer: Renderer, pages) -> dict[str, str]:
     try:
         for page in pages:
             current = page.url
-            out[page.out_path] = renderer.render_page(page)
+            out[renderer.site.out_path(page.url)] = renderer.render_page(page)
     except Exception as exc:  # noqa: BLE001 - reported with the template's line, or raised as it was
         raise renderer.failure(exc, current) from None
     return out
@@ -78,9 +80,10 @@ def _replace(output: Path, out_path: str, text: str | bytes) -> None:
     os.replace(tmp, target)
 
 
-def read_redirect_rules(output: Path) -> dict[str, tuple[str, int]]:
-    """Exact-path rules of a Netlify `_redirects` file: from → (to, status)."""
-    rules: dict[str, tuple[str, int]] = {}
+def read_redirect_rules(output: Path) -> list[tuple[str, str, int]]:
+    """The rules of a Netlify `_redirects` file, in order: (from, to, status). Only what the site's
+    own file uses: exact paths, and a trailing `*` whose match `:splat` puts in the target."""
+    rules = []
     try:
         lines = (output / "_redirects").read_text(encoding="utf-8").splitlines()
     except OSError:
@@ -89,8 +92,19 @@ def read_redirect_rules(output: Path) -> dict[str, tuple[str, int]]:
         parts = line.split()
         if len(parts) >= 2 and not parts[0].startswith("#"):
             status = int(parts[2].rstrip("!")) if len(parts) > 2 and parts[2].rstrip("!").isdigit() else 301
-            rules.setdefault(parts[0], (parts[1], status))
+            rules.append((parts[0], parts[1], status))
     return rules
+
+
+def match_rule(rules: list[tuple[str, str, int]], path: str) -> tuple[str, int] | None:
+    """The first rule that matches a request path, as Netlify takes it: (target, status)."""
+    for source, target, status in rules:
+        if source.endswith("*"):
+            if path.startswith(source[:-1]):
+                return target.replace(":splat", path[len(source) - 1:]), status
+        elif path == source or path.rstrip("/") == source.rstrip("/"):
+            return target, status
+    return None
 
 
 def safe_path(output: Path, url_path: str) -> Path | None:
@@ -156,7 +170,7 @@ class Preview:
         self.error: str | None = None
         self.file_problems: dict[str, list[Problem]] = {}
         self.site = None
-        self.rules: dict[str, tuple[str, int]] = {}
+        self.rules: list[tuple[str, str, int]] = []
         self.lock = threading.Lock()
         self.memo: dict = collections.defaultdict(dict)  # out path → {figid: (Figure, segment)}
         self.state: dict = {}
@@ -296,7 +310,7 @@ class Preview:
                 with self._reporting("rendering pending pages"):  # a failure ends the loop: no site
                     done += self._render_and_write(chunk, [], {})
                     for page in chunk:
-                        del self.pending[page.out_path]
+                        del self.pending[self.site.out_path(page.url)]
         if done:
             log.info("re-rendered %d more page(s) in %.3f s", done, time.perf_counter() - start)
         return done
@@ -446,7 +460,7 @@ class Preview:
         """Apply changed records and templates: the pages they make stale (`reuse.plan_fresh`, as a build
         decides) are rendered now, those of an edited template after the reload."""
         site = self.site
-        redirects_before = site.redirects
+        redirects_before, folders_before = site.redirects, site.folders
         # the output is no longer what the last build's shape describes: the next build renders it all
         shape_path(cache_folder(self.output)).unlink(missing_ok=True)
         todo: dict[str, Page] = {}
@@ -454,7 +468,10 @@ class Preview:
         notes = []
         fresh = None
         if sources:
-            fresh = plan_fresh(site, self._reparse(sources))
+            edit = self._reparse(sources)
+            if site.folders != folders_before:
+                raise _NeedsFullBuild("the files of a section moved to other folders")
+            fresh = plan_fresh(site, edit)
             notes.append(f"{len(sources)} source file(s)")
             todo.update(fresh.pages)
             stale |= fresh.stale
@@ -469,10 +486,11 @@ class Preview:
             for page in site.iter_pages():
                 uses = self.users.get(page.template, {page.template}) & names
                 if uses:
-                    self.pending[page.out_path] = page
+                    out_path = site.out_path(page.url)
+                    self.pending[out_path] = page
                     if not uses <= probes:
                         probes |= uses
-                        todo[page.out_path] = page
+                        todo[out_path] = page
             notes.append(", ".join(sorted(names)))
         for out_path in list(self.viewed):  # what browsers show now: before the reload (a copy: requests add to it)
             if out_path in self.pending:
@@ -487,11 +505,11 @@ class Preview:
         if fresh is not None and fresh.figures:  # the catalogue-wide files: written by flush_data, after the reload
             for figid in fresh.figures:
                 if figid in site.figures:
-                    files.update((out_path_for(url), text) for url, text in render_figure_data(site, site.figures[figid]).items())
+                    files.update((site.out_path(url), text) for url, text in render_figure_data(site, site.figures[figid]).items())
             self.edits += 1
             self.pending_data = True
             if site.redirects is not redirects_before or stubs:  # a new tuple when an alias changed
-                files["_redirects"] = render_redirects_file(site, self.renderer.base_path)
+                files.update(host_files(site, self.renderer.base_path))
         written = self._render_and_write(list(todo.values()), stubs, files)
         removed = stale - set(todo) - set(files)
         for out_path in removed:
@@ -511,7 +529,7 @@ class Preview:
         try:
             for redirect in stubs:
                 current = redirect.from_url
-                files[redirect.out_path] = self.renderer.render_redirect(redirect)
+                files[self.site.out_path(redirect.from_url)] = self.renderer.render_redirect(redirect)
         except Exception as exc:  # noqa: BLE001 - reported with the template's line, or raised as it was
             raise self.renderer.failure(exc, current) from None
         for out_path, text in files.items():
@@ -587,18 +605,35 @@ class Preview:
             return self._respond(start_response, "500 Build Failed", self._error_page(), HTML_TYPE)
         if "\0" in path or "\\" in path:
             return self._not_found(start_response)
-        directory = safe_path(self.output, path)
-        if directory is not None and directory.is_dir() and not path.endswith("/"):
-            return self._redirect(start_response, path + "/", 301)
-        # as Netlify does: a file at the very path, then a redirect rule, then the pretty or sharded file
-        if directory is not None and directory.is_file():
-            return self._file(start_response, directory, "200 OK")
-        rule = self.rules.get(path)
-        if rule:
-            return self._redirect(start_response, rule[0], rule[1])
-        target = safe_path(self.output, out_path_for(path))
-        if target is not None and target.is_file():
-            return self._file(start_response, target, "200 OK")
+        # under the base URL's path, as the host serves it (a GitHub Pages project site: /<project>/...)
+        base = urlsplit(self.settings.base_url).path.rstrip("/")
+        if base and path in ("", "/"):
+            return self._redirect(start_response, base + "/", 302)
+        if base and path != base and not path.startswith(base + "/"):
+            return self._not_found(start_response)
+        # as Netlify does: a file at the very path (a folder's index.html), then the first rule that
+        # matches (a redirect, or a rewrite to another file), then the path with .html
+        found = safe_path(self.output, path[len(base):])
+        if found is not None and found.is_dir():
+            if not path.endswith("/"):
+                return self._redirect(start_response, path + "/", 301)
+            found = found / "index.html"
+        if found is not None and found.is_file():
+            return self._file(start_response, found, "200 OK")
+        rule = match_rule(self.rules, path)
+        if rule is not None:
+            target, status = rule
+            if status in (301, 302, 303, 307, 308):
+                return self._redirect(start_response, target, status)
+            if target.startswith(base + "/"):
+                for candidate in (target, target + ".html"):
+                    found = safe_path(self.output, candidate[len(base):])
+                    if found is not None and found.is_file():
+                        return self._file(start_response, found, f"{status} {HTTPStatus(status).phrase}")
+            return self._not_found(start_response)
+        found = safe_path(self.output, path[len(base):] + ".html") if not path.endswith("/") else None
+        if found is not None and found.is_file():
+            return self._file(start_response, found, "200 OK")
         return self._not_found(start_response)
 
     def _file(self, start_response, target: Path, status: str):
@@ -724,9 +759,10 @@ def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 800
     watcher.start()
     behind = threading.Thread(target=preview.background, args=(IOLoop.instance(), stop), daemon=True)
     behind.start()
+    address = f"http://{host}:{port}{urlsplit(preview.settings.base_url).path.rstrip('/')}/"
     if open_browser:
-        threading.Timer(1.0, webbrowser.open, [f"http://{host}:{port}/"]).start()
-    log.info("serving %s on http://%s:%d/ (Ctrl-C stops)", settings.output, host, port)
+        threading.Timer(1.0, webbrowser.open, [address]).start()
+    log.info("serving %s on %s (Ctrl-C stops)", settings.output, address)
     # What changed is decided by our watcher alone. livereload's own poller would otherwise watch the
     # working folder (the output too, when it lies there) and reload on a "server restarted" event at
     # start: it is told it never sees anything.

@@ -15,6 +15,9 @@ IMAGE_URL_PATTERNS = {
 }
 
 
+HOSTS = ("netlify", "github-pages", "plain")
+
+
 def _setting(default, help: str):
     return field(default=default, metadata={"help": help})
 
@@ -38,7 +41,10 @@ class Settings:
     static: str = _setting("static", "folder of static assets")
     page_size: int = _setting(200, "entries per page of overview and entity lists")
     sitemap_size: int = _setting(45000, "URLs per sitemap file (at most 50,000)")
-    folder_limit: int = _setting(50000, "most entries any output folder may hold (Netlify refuses 54,000)")
+    host: str = _setting("netlify", "where the site is served: netlify, github-pages or plain (any static host); "
+                                    "what is written for it and the limits it is checked against")
+    folder_limit: int = _setting(50000, "on Netlify, most entries an output folder may hold (Netlify refuses 54,000); "
+                                        "a section with more is spread over prefix folders")
     search_index: str = _setting("pagefind", "full-text search index: pagefind, or none")
     license_url: str = _setting(
         "https://creativecommons.org/publicdomain/zero/1.0/", "license of the catalogue data"
@@ -91,6 +97,8 @@ def _check_values(s: Settings) -> list[str]:
         problems.append(f"sitemap_size: sitemaps hold at most 50,000 URLs, got {s.sitemap_size}")
     if s.search_index not in ("pagefind", "none"):
         problems.append(f"search_index: expected pagefind or none, got {s.search_index!r}")
+    if s.host not in HOSTS:
+        problems.append(f"host: expected one of {', '.join(HOSTS)}, got {s.host!r}")
     if s.folder_limit < 1:
         problems.append(f"folder_limit: expected a positive number, got {s.folder_limit}")
     return problems

@@ -21,6 +21,9 @@ SETTINGS = '''\
 [tool.site_gen]
 title = {title}
 base_url = "https://example.org"
+# where it is served: "netlify" (writes _redirects and _headers), "github-pages" (writes .nojekyll;
+# put a project site's path in base_url), or "plain" (any static host, or opened from disk)
+host = "netlify"
 source = "records"
 output = "_site"
 '''

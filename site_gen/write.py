@@ -65,6 +65,21 @@ def recover_output(output: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def file_sizes(root: Path) -> dict[str, int]:
+    """Path (relative, with `/`) → size of every file under `root`."""
+    out: dict[str, int] = {}
+    stack = [("", str(root))]
+    while stack:
+        rel, folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((rel + entry.name + "/", entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    out[rel + entry.name] = entry.stat(follow_symlinks=False).st_size
+    return out
+
+
 def replace_file(path: Path, data: bytes) -> None:
     """Write a file beside the output (state, caches) so that a reader never sees it half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -348,6 +363,12 @@ class SiteWriter:
         """How many files the site has (its search index aside): every path claimed."""
         return len(self.paths)
 
+    def sizes(self) -> tuple[int, int, str]:
+        """(total bytes, largest file's bytes, its path) of the site as it will be."""
+        sizes = file_sizes(self.staging)
+        largest = max(sizes.items(), key=lambda item: (item[1], item[0]), default=("", 0))
+        return sum(sizes.values()), largest[1], largest[0]
+
     def fullest_folder(self) -> tuple[int, str]:
         """(entries, folder) of the output folder holding the most entries."""
         most = (0, "")
@@ -500,6 +521,22 @@ class SiteUpdater(SiteWriter):
                     entries.setdefault(rel, set()).update(dirs, files)
         return max(((len(names), folder) for folder, names in entries.items()), default=(0, ""))
 
+    def sizes(self) -> tuple[int, int, str]:
+        """(total bytes, largest file's bytes, its path) of the output as this update leaves it."""
+        sizes = file_sizes(self.output)
+        for folder in self.replaced:
+            for path in [p for p in sizes if p.startswith(folder + "/")]:
+                del sizes[path]
+        for path in self._gone():
+            sizes.pop(path, None)
+        sizes.update((path, size) for path, size in file_sizes(self.staging).items()
+                     if not path.startswith((JOURNAL, _TRASH, _BESIDE)))
+        largest = max(sizes.items(), key=lambda item: (item[1], item[0]), default=("", 0))
+        return sum(sizes.values()), largest[1], largest[0]
+
+    def _gone(self) -> set[str]:
+        return (self.stale | (self.before - self.catalogue)) - self.paths
+
     @property
     def files(self) -> int:
         return self._files
@@ -519,7 +556,7 @@ class SiteUpdater(SiteWriter):
             for name, (path, data) in self.beside.items():
                 (self.staging / _BESIDE / name).write_bytes(data)
                 beside[name] = str(path)
-        gone = (self.stale | (self.before - self.catalogue)) - self.paths
+        gone = self._gone()
         journal = {"delete": sorted(p for p in gone if not any(p == f or p.startswith(f + "/") for f in self.replaced)),
                    "replace": sorted(self.replaced), "beside": beside}
         output = self._previous + os.sep

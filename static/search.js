@@ -39,9 +39,6 @@
   }
   function pad(n, width) { return String(n).padStart(width, "0"); }
 
-  // Pagefind saw the files where they live (figures/_/<shard>/); pages are linked at their public URLs.
-  function publicUrl(url) { return url.replace(/\/(figures|genes|chemicals|diseases|organisms|data)\/_\/[0-9a-f]{2}\//, "/$1/"); }
-
   function showNames(hits) {
     if (!hits.length) { return; }
     var section = el("section", { "class": "names", "aria-label": "Pages named " + query });
@@ -109,7 +106,7 @@
           if (page.meta.image) {
             item.appendChild(el("img", { src: page.meta.image, alt: "", loading: "lazy", width: "96" }));
           }
-          item.appendChild(el("a", { href: publicUrl(page.url) }, page.meta.title || page.url));
+          item.appendChild(el("a", { href: page.url }, page.meta.title || page.url));
           var facts = [];
           if (page.filters.year) { facts.push(page.filters.year.join(", ")); }
           if (page.filters.organism) { facts.push(page.filters.organism.join(", ")); }

@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from site_gen.index import out_path_for
+from site_gen.index import PLAIN
+from site_gen.serve import read_redirect_rules
 
 JSONLD_RE = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
 
@@ -38,9 +39,24 @@ def redirect_sources(site: Path) -> set[str]:
     return {line.split()[0] for line in rules if line and not line.startswith("#")}
 
 
+def _file_at(site: Path, path: str) -> Path | None:
+    rel = path.lstrip("/")
+    for candidate in ((rel + "index.html",) if rel.endswith("/") or not rel else (rel, rel + ".html")):
+        if (site / candidate).is_file():
+            return site / candidate
+    return None
+
+
 def site_file(site: Path, url: str) -> Path:
-    """The file that answers a site URL, where the deployed site's shard rewrite finds it."""
-    return site / out_path_for(url)
+    """The file that answers a site URL: at its path (or with .html, as pretty URLs serve it), or where
+    a rewrite rule of the site's `_redirects` sends it (a section spread over prefix folders)."""
+    found = _file_at(site, url)
+    if found is None:
+        for source, target, status in read_redirect_rules(site):
+            if status == 200 and source.endswith("*") and url.startswith(source[:-1]):
+                found = _file_at(site, target.replace(":splat", url[len(source) - 1:]))
+                break
+    return found or site / PLAIN.out_path(url)
 
 
 def resolve(site: Path, url: str, base_url: str) -> bool:

@@ -11,7 +11,7 @@ import pytest
 
 from bench.corpus import write_corpus
 from site_gen.cache import STORE_NAME, cache_folder, prefetch
-from site_gen.index import out_path_for
+from site_gen.index import PLAIN
 from site_gen.render import Renderer
 from site_gen.write import SiteWriter
 from tests.conftest import REPO, SEEDS, make_settings, minimal_record, run_build, snapshot, write_files
@@ -356,8 +356,8 @@ def test_an_edit_that_changes_what_other_figures_show_of_an_entity_renders_their
         "d.md": minimal_record("PMC4__d"),
     })
     run_build(src, tmp_path / "site")
-    page = tmp_path / "site" / out_path_for("/figures/PMC2__b.html")
-    before = (tmp_path / "site" / out_path_for("/figures/PMC4__d.html")).stat().st_ino
+    page = tmp_path / "site" / PLAIN.out_path("/figures/PMC2__b.html")
+    before = (tmp_path / "site" / PLAIN.out_path("/figures/PMC4__d.html")).stat().st_ino
     assert b'"name":"STAT3"' in page.read_bytes()
     # one figure each says STAT3 and AAA3 (the first A-Z among equals wins), and ATP gets a ChEBI ID
     write_files(src, {"a.md": minimal_record("PMC1__a", genes=gene("AAA3")),
@@ -365,7 +365,7 @@ def test_an_edit_that_changes_what_other_figures_show_of_an_entity_renders_their
     again = run_build(src, tmp_path / "site")
     assert again.parsed == 1
     assert b'"name":"AAA3"' in page.read_bytes() and b"CHEBI%3A15422" in page.read_bytes()
-    assert (tmp_path / "site" / out_path_for("/figures/PMC4__d.html")).stat().st_ino == before  # linked, not rendered
+    assert (tmp_path / "site" / PLAIN.out_path("/figures/PMC4__d.html")).stat().st_ino == before  # linked, not rendered
     run_build(src, tmp_path / "cold")
     assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold")
 

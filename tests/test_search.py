@@ -59,12 +59,25 @@ def test_a_large_catalogue_is_indexed_in_groups(tmp_path, monkeypatch):
     write_corpus(tmp_path / "src", 60, seed=5)
     result = run_build(tmp_path / "src", tmp_path / "out", search_index="pagefind")
     names = json.loads((tmp_path / "out" / "pagefind" / "indexes.json").read_text())
-    assert names == ["0-3", "4-7", "8-b", "c-f"]  # 60 figures, at most 20 a bundle, with room to spare
+    assert names == ["01-of-04", "02-of-04", "03-of-04", "04-of-04"]  # 60 figures, at most 20 a bundle, room to spare
     counted = 0
     for name in names:
         entry = json.loads((tmp_path / "out" / "pagefind" / name / "pagefind-entry.json").read_text())
         counted += entry["languages"]["en"]["page_count"]
+        assert 0 < entry["languages"]["en"]["page_count"] <= 20
+        assert len(list((tmp_path / "out" / "pagefind" / name / "fragment").iterdir())) <= 20
     assert counted == len(result.site.figures) == 60
+
+
+def test_with_a_low_folder_limit_the_search_index_is_split_to_fit(tmp_path):
+    from bench.corpus import write_corpus
+
+    write_corpus(tmp_path / "src", 60, seed=5)
+    run_build(tmp_path / "src", tmp_path / "out", search_index="pagefind", folder_limit=40)
+    for folder in (tmp_path / "out").rglob("*"):
+        if folder.is_dir():
+            assert len(list(folder.iterdir())) <= 40, folder
+    assert len(json.loads((tmp_path / "out" / "pagefind" / "indexes.json").read_text())) >= 2
 
 
 def test_a_rebuild_makes_again_only_the_bundle_of_the_edited_figure(tmp_path, monkeypatch):
@@ -82,7 +95,7 @@ def test_a_rebuild_makes_again_only_the_bundle_of_the_edited_figure(tmp_path, mo
         folder = tmp_path / "out" / "pagefind" / name
         return {p.relative_to(folder): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
 
-    before = {name: files(name) for name in ("0-3", "4-7", "8-b", "c-f")}
+    before = {name: files(name) for name in ("01-of-04", "02-of-04", "03-of-04", "04-of-04")}
     run_build(tmp_path / "src", tmp_path / "out", search_index="pagefind")
     for name, inodes in before.items():
         assert (files(name) == inodes) == (name != dirty), name  # the others are the very same files

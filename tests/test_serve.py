@@ -11,11 +11,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
 from tests.conftest import EPOCH, REPO, SEEDS
-from tests.sitecheck import site_file
+from tests.sitecheck import page_links, site_file
 
 TITLE_LINE = "figtitle: Advances of the STAT3 signaling pathways involving breast cancer chemoresistance"
 SEED = "003_00dc568588f0f9ad.txt"
@@ -61,7 +62,7 @@ def running_server(root: Path, source: Path, seconds: float = 20.0, *flags: str)
     try:
         def up():
             try:
-                return fetch(port, "/")[0] == 200
+                return fetch(port, "/")[0] in (200, 302)  # (302: to the base URL's path)
             except OSError:
                 assert proc.poll() is None, (root / "serve.log").read_text()
                 return False
@@ -96,6 +97,26 @@ def test_serves_reference_urls_redirects_and_404(server):
     assert fetch(port, "/organisms/homo_sapiens.html")[0] == 200
     status, _h, body = fetch(port, "/no/such/page.html")
     assert status == 404 and "Page not found" in body
+
+
+def test_with_a_base_path_the_preview_answers_every_link_of_its_pages_under_it(tmp_path):
+    source = tmp_path / "src"
+    shutil.copytree(SEEDS, source)
+    with running_server(tmp_path, source, 20.0, "--base-url", "https://example.org/pfocr") as port:
+        status, headers, _ = fetch(port, "/")
+        assert status == 302 and headers["Location"] == "/pfocr/"
+        assert fetch(port, "/figures/PMC7988944__F6")[0] == 404  # only under the base path, as deployed
+        status, headers, _ = fetch(port, "/pfocr/figures/PMC7988944__F6")
+        assert status == 301 and headers["Location"] == "/pfocr/figures/PMC7988944__13027_2021_359_Fig6_HTML.html"
+        links = set()
+        for page in ("/pfocr/", "/pfocr" + FIGURE, "/pfocr/genes/", "/pfocr/organisms/homo_sapiens.html"):
+            status, _h, body = fetch(port, page)
+            assert status == 200, page
+            links |= {quote(unquote(urlsplit(u.removeprefix("https://example.org")).path), safe="/~")
+                      for u in page_links(body) if u.startswith(("/", "https://example.org/"))
+                      and not u.startswith(("//", "/livereload.js"))}  # (the reload script: livereload's own)
+        assert len(links) > 50 and all(link.startswith("/pfocr/") for link in links)
+        assert [link for link in sorted(links) if fetch(port, link)[0] != 200] == []
 
 
 def test_head_answers_like_get_without_a_body(server):
@@ -225,7 +246,7 @@ def test_ctrl_c_stops_the_server_cleanly(tmp_path):
     try:
         def up():
             try:
-                return fetch(port, "/")[0] == 200
+                return fetch(port, "/")[0] in (200, 302)  # (302: to the base URL's path)
             except OSError:
                 return False
         wait_for(up)

@@ -142,7 +142,7 @@ def test_two_records_claiming_one_alias_is_an_error_naming_both(tmp_path, monkey
     (problem,) = result.problems
     assert problem.src_path == "src/b.md" and "also claimed by src/a.md" in problem.message
     assert "PMC1__A.html" in site_file(tmp_path / "out", "/figures/PMC1__F1.html").read_text()
-    assert "/figures/PMC1__F1 /figures/PMC1__A.html 301" in (tmp_path / "out/_redirects").read_text()
+    assert "/figures/PMC1__F1 /figures/PMC1__A.html 301!" in (tmp_path / "out/_redirects").read_text()
 
 
 def test_alias_stub_redirects_four_ways(full_site):
@@ -155,7 +155,7 @@ def test_alias_stub_redirects_four_ways(full_site):
     assert f'<a href="{target}" data-redirect>' in stub  # the link, which the site's redirect.js follows
     script = re.search(r'<script src="(/assets/redirect\.[0-9a-f]+\.js)"></script>', stub).group(1)
     assert "location.replace(link.getAttribute('href')" in (site / script.lstrip("/")).read_text()
-    assert f"/figures/PMC7988944__F6 {target} 301" in (site / "_redirects").read_text()
+    assert f"/figures/PMC7988944__F6 {target} 301!" in (site / "_redirects").read_text()
 
 
 # --- independent counts: read the records with plain yaml and csv, not with site_gen ------------
