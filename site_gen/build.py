@@ -17,17 +17,18 @@ from site_gen import __version__
 from site_gen.api import render_api
 from site_gen.errors import Problem, SiteError, summarize_problems
 from site_gen.hosts import check_limits, host_files
-from site_gen.index import Site, build_site, figure_downloads, update_site
+from site_gen.index import Site, build_site, set_prose, figure_downloads, update_site
 from site_gen.cache import (PENDING_LIMIT, Entry, Known, ModelStore, ParseStats, cache_folder, parse_entry, prefetch,
                             still_valid)
 from site_gen.load import find_source_files, load_organism_records, refused_problems
 from site_gen.model import Figure, build_organism_infos, release_pools
 from site_gen.parallel import default_jobs, run_shares
 from site_gen.progress import Counts, bar
+from site_gen.prose import load_prose
 from site_gen.reuse import (Edit, Fresh, Shape, apply_edit, changed_templates, global_key, load_shape, plan_fresh,
                             save_shape, shape_path, template_digests)
-from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, make_environment,
-                             per_figure_files, render_figure_data, render_robots,
+from site_gen.render import (LATE_PAGES, REFERENCE_STUBS, Renderer, describe_downloads, make_environment,
+                             per_figure_files, render_feed, render_figure_data, render_robots,
                              render_sitemaps)
 from site_gen.search import (NAME_BUCKETS, PAGEFIND_FOLDER, names_path, render_name_index, run_pagefind,
                              update_name_index)
@@ -269,9 +270,11 @@ def gather(settings: Settings, root: Path, jobs: int = 1, use_cache: bool = True
         raise SiteError(f"source folder {source} does not exist")
     store = ModelStore(cache_folder(settings.resolve(root, "output")) if use_cache else None)
     try:
-        return _gather(settings, source, store, timings, jobs, progress)
+        gathered = _gather(settings, source, store, timings, jobs, progress)
     finally:
         store.close()
+    set_prose(gathered.site, load_prose(source, settings.resolve(root, "templates"), gathered.problems))
+    return gathered
 
 
 def _gather(settings: Settings, source: Path, store: ModelStore, timings: dict, jobs: int, progress: bool) -> Gathered:
@@ -418,7 +421,8 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
     data were rendered."""
     assets = fingerprint_assets(settings.resolve(root, "static"))
     env = make_environment(settings.resolve(root, "templates"))
-    renderer = Renderer(site, env, {name: url for name, (_src, url) in assets.items()})
+    renderer = Renderer(site, env, {name: url for name, (_src, url) in assets.items()},
+                        source=settings.resolve(root, "source"))
     in_place = isinstance(writer, SiteUpdater)
     with log_time(timings, "plan"):
         if in_place and not fresh.templates:  # only what is fresh is walked, claimed and maybe written
@@ -457,6 +461,12 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
         for make in CATALOGUE_FILES:
             for out_path, text in make(site).items():
                 writer.write(out_path, text)
+        # the reference site's browse pages: made again only when their template may have changed
+        for out_path in REFERENCE_STUBS:
+            writer.claim(out_path, catalogue=True)
+        if not in_place or "redirect.html" in fresh.templates:
+            for out_path, text in renderer.render_reference_redirects().items():
+                writer.put(out_path, text)
         for out_path, text in host_files(site, renderer.base_path).items():
             writer.write(out_path, text)
         for _name, (src, url) in assets.items():
@@ -511,6 +521,7 @@ def write_name_index(site: Site, writer: SiteWriter, fresh: Fresh | None) -> Non
 CATALOGUE_FILES = (
     render_api,
     lambda site: render_sitemaps(site) | {"robots.txt": render_robots(site)},
+    render_feed,
 )
 
 

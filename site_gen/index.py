@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 SPLIT_SECTIONS = ("figures", "genes", "chemicals", "diseases", "organisms", "data")
 SPLIT_FOLDER = "_"
-KNOWN_SUFFIXES = (".html", ".xml", ".txt", ".json", ".tsv", ".jsonl", ".gmt")
+KNOWN_SUFFIXES = (".html", ".xml", ".txt", ".json", ".tsv", ".jsonl", ".gmt", ".gpml")
 # What a prefix folder's name may hold: characters a URL path carries as they are, so that a rewrite
 # rule's prefix matches the request path the host sees.
 PREFIX_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-~")
@@ -71,15 +71,15 @@ class Folders:
     files than the limit has them spread over folders named by a prefix of the file name
     (`figures/_/P/PM/PMC/PMC3/PMC3001__F1.html`, `prefix_folder`), chosen from the actual names
     (`plan_folders`) so that each stays under the limit; the host serves the public URLs from there
-    through one rewrite rule per prefix (`rewrite_rules`). The prefixes of a section are prefix-free:
-    a name has at most one.
+    through one rewrite rule per prefix (`rewrite_rules`). A name lives in the folder of the longest
+    prefix of its section that it starts with, or in the section's folder if none.
     """
 
     splits: tuple = ()  # ((section, (prefix, ...)), ...), sections A-Z, prefixes A-Z
 
     def __post_init__(self):
         object.__setattr__(self, "_prefixes", {section: frozenset(prefixes) for section, prefixes in self.splits})
-        object.__setattr__(self, "_lengths", {section: sorted({len(p) for p in prefixes})
+        object.__setattr__(self, "_lengths", {section: sorted({len(p) for p in prefixes}, reverse=True)
                                               for section, prefixes in self.splits})
 
     def prefix_of(self, section: str, name: str) -> str | None:
@@ -110,7 +110,8 @@ class Folders:
         """Netlify `_redirects` rules serving each prefix folder's files at their public URLs (a rewrite:
         status 200, the URL stays). A file at the very path (a section's list pages) is served as it is."""
         return [f"{base_path}/{section}/{prefix}* {base_path}/{prefix_folder(section, prefix)}/{prefix}:splat 200"
-                for section, prefixes in self.splits for prefix in prefixes]
+                for section, prefixes in self.splits
+                for prefix in sorted(prefixes, key=lambda p: (-len(p), p))]  # the longest first: it wins
 
 
 PLAIN = Folders()
@@ -122,30 +123,43 @@ def prefix_folder(section: str, prefix: str) -> str:
     return "/".join((section, SPLIT_FOLDER, *(prefix[:n] for n in range(1, len(prefix) + 1))))
 
 
-def split_prefixes(names: list[str], limit: int) -> tuple[str, ...]:
-    """The fewest prefix folders, by the trie of `names` (sorted), none holding more than `limit`;
-    names whose next character cannot start a folder stay in the section's own folder."""
+def split_prefixes(names: list[str], limit: int, room: int | None = None) -> tuple[str, ...]:
+    """Prefix folders for `names` (sorted) such that no folder holds more than `limit` entries, and
+    the section's own folder no more than `room` of them (its list pages aside).
+
+    Walking the trie of the names, a node with too many moves its largest children out into folders
+    of their own (recursing into any child still too big) until what remains fits: few folders, so
+    few rewrite rules. A node's remaining names stay in its own folder (the section's, at the top), so
+    prefixes nest; the rules list the longer first, and Netlify takes the first that matches. Names
+    whose next character cannot be part of a folder name stay with their node."""
     out: list[str] = []
 
-    def split(lo: int, hi: int, depth: int) -> None:
-        # names[lo:hi] share their first `depth` characters and are too many for one folder
+    def split(lo: int, hi: int, depth: int, room: int) -> None:
+        # names[lo:hi] share their first `depth` characters, and are more than `room`
+        children = []
         i = lo
         while i < hi:
             name = names[i]
             prefix = name[:depth + 1]
             if len(name) <= depth or name[depth] not in PREFIX_CHARS or prefix.startswith("."):
-                i += 1  # stays in the section's folder (`prefix_folder` would make a folder `.` or `..`)
+                i += 1  # stays (`prefix_folder` would make a folder named `.` or `..`)
                 continue
             j = bisect.bisect_left(names, prefix + "\U0010ffff", i, hi)
-            if j - i > limit:
-                split(i, j, depth + 1)
-            else:
-                out.append(prefix)
+            children.append((j - i, prefix, i, j))
             i = j
+        rest, moved = hi - lo, 0
+        for size, prefix, i, j in sorted(children, key=lambda c: (-c[0], c[1])):
+            if rest + moved <= room:  # (each child moved out is a folder in this one)
+                break
+            out.append(prefix)
+            if size > limit:
+                split(i, j, depth + 1, limit)
+            rest, moved = rest - size, moved + 1
 
-    if len(names) > limit:
-        split(0, len(names), 0)
-    return tuple(out)
+    room = limit if room is None else room
+    if len(names) > room:
+        split(0, len(names), 0, room)
+    return tuple(sorted(out))
 
 
 def data_url(figid: str, suffix: str) -> str:
@@ -156,9 +170,12 @@ def figure_downloads(fig: Figure) -> list[tuple[str, str]]:
     """(label, URL) of each per-figure download that exists."""
     out = [("All mentions (JSON)", data_url(fig.figid, ".json"))]
     # not the tables themselves: a figure of the saved index holds only how many rows they have
-    for kind, rows in zip(("genes", "chemicals", "diseases"), table_rows(fig)):
-        if rows:
+    rows = table_rows(fig)
+    for kind, count in zip(("genes", "chemicals", "diseases"), rows):
+        if count:
             out.append((f"{kind.capitalize()} (TSV)", data_url(fig.figid, f"-{kind}.tsv")))
+    if rows[0] or rows[1]:
+        out.append(("Genes and chemicals for PathVisio (GPML)", data_url(fig.figid, ".gpml")))
     return out
 
 
@@ -179,7 +196,7 @@ def section_sizes(site: Site) -> dict[str, int]:
     """How many files each split section has outside its list pages, counted without naming them."""
     groups = site.page_groups
     sizes = {"figures": len(site.figures) + len(site.redirects),
-             "data": sum(1 + sum(1 for rows in table_rows(fig) if rows) for fig in site.figures.values())}
+             "data": sum(len(figure_downloads(fig)) for fig in site.figures.values())}
     for section, kind in SECTION_KINDS.items():
         sizes[section] = sum(len(groups[(kind, key)]) for key in site.entity_tables[kind])
     return sizes
@@ -192,9 +209,11 @@ def plan_folders(site: Site) -> Folders:
         return PLAIN
     splits = []
     for section, size in sorted(section_sizes(site).items()):
-        if size > limit:
+        kind = "figure" if section == "figures" else SECTION_KINDS.get(section)
+        room = limit - (len(site.page_groups.get(("overview", kind), ())) if kind else 0) - 1  # (its lists, `_/`)
+        if size > room:
             names = sorted(_section_name(url)[1] for url in _section_urls(site, section))
-            splits.append((section, split_prefixes(names, limit)))
+            splits.append((section, split_prefixes(names, limit, max(0, room))))
     return Folders(tuple(splits))
 
 
@@ -294,6 +313,7 @@ class Site:
     gene_set_names: dict = field(default_factory=dict)  # organism's slug → its Latin name
     collections: dict = field(default_factory=dict)  # "years" | "pathways" → {name: figids, newest first}
     folders: Folders = PLAIN  # where each URL's file lives (`plan_folders`)
+    prose: tuple = ()  # the site's pages written in Markdown (`prose.ProsePage`), A-Z by URL
 
     def out_path(self, url: str) -> str:
         """The output path of the file a URL of the site names."""
@@ -550,6 +570,12 @@ FIXED_PAGES = (
 )
 
 
+def set_prose(site: Site, prose: tuple) -> None:
+    """The site's pages written in Markdown, among its fixed pages (rendered by every build)."""
+    site.prose = prose
+    site.page_groups["fixed"] = FIXED_PAGES + tuple(Page(p.url, p.template, "prose", p.url) for p in prose)
+
+
 def overview_pages(site: Site, kind: str) -> tuple[Page, ...]:
     if kind == "figure":
         n = site.page_count(len(site.figures))
@@ -726,10 +752,15 @@ def refresh_entities(site: Site, touched: dict[str, set[str]]) -> None:
             old = table.get(key)
             if key in tally.figids:
                 entity = _make_entity(kind, key, tally, rank, site.organism_info)
-                reorder = reorder or old is None or old.name != entity.name
-                table[key] = entity
-            elif old is not None:
-                del table[key]
+            elif kind == "organism" and key in site.organism_info:  # every organism file has its page
+                info = site.organism_info[key]
+                entity = Organism("organism", key, info.latin, f"/organisms/{key}.html", (), info=info)
+            else:
+                if old is not None:
+                    del table[key]
+                continue
+            reorder = reorder or old is None or old.name != entity.name
+            table[key] = entity
         if reorder:  # an entity came, or changed its name: A-Z order again
             site.entity_tables[kind] = dict(sorted(table.items(), key=lambda kv: ENTITY_ORDER[kind](kv[1])))
         site.entity_lists[kind] = tuple(site.entity_tables[kind].values())
@@ -753,7 +784,9 @@ def build_site(settings: Settings, build_date: str, figures: list[Figure], infos
             add(fig)
     for fig in by_id.values():
         site.note_gene_sets(fig, +1)
-    refresh_entities(site, {kind: set(tally.figids) for kind, tally in site.tallies.items()})
+    keys = {kind: set(tally.figids) for kind, tally in site.tallies.items()}
+    keys["organism"] |= set(site.organism_info)  # with figures or not yet
+    refresh_entities(site, keys)
     plan_pages(site)
     site.redirects = plan_redirects(site, site.redirect_problems)
     problems += site.redirect_problems

@@ -199,3 +199,29 @@ def home_jsonld(site: Site, absolute, downloads=()) -> list[dict]:
                          for d in downloads],
     }
     return [website, catalog, dataset]
+
+
+def scholarly_article_jsonld(citation: dict) -> dict:
+    """A publication to cite (a site page's `citation` front matter) as a schema.org ScholarlyArticle."""
+    data: dict = {"@context": "https://schema.org", "@type": "ScholarlyArticle"}
+    if citation.get("title"):
+        data["headline"] = data["name"] = str(citation["title"])
+    authors = citation.get("authors") or []
+    if isinstance(authors, str):
+        authors = [a.strip() for a in authors.split(";") if a.strip()]
+    if authors:
+        data["author"] = [{"@type": "Person", "name": str(a)} for a in authors]
+    if citation.get("year"):
+        data["datePublished"] = str(citation["year"])
+    if citation.get("journal"):
+        periodical = {"@type": "Periodical", "name": str(citation["journal"])}
+        if citation.get("volume"):
+            periodical = {"@type": "PublicationVolume", "volumeNumber": str(citation["volume"]), "isPartOf": periodical}
+        data["isPartOf"] = periodical
+    if citation.get("pages"):
+        data["pagination"] = str(citation["pages"])
+    if citation.get("doi"):
+        doi = str(citation["doi"])
+        data["identifier"] = {"@type": "PropertyValue", "propertyID": "DOI", "value": doi}
+        data["sameAs"] = f"https://doi.org/{doi}"
+    return data

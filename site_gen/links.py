@@ -55,3 +55,24 @@ def figure_image(fig: Figure, pattern: str) -> str | None:
     if not (fig.pmcid and fig.filename):
         return None
     return pattern.format(pmcid=fig.pmcid, filename=quote(fig.filename))
+
+
+ENRICHR_FORM = "https://maayanlab.cloud/Enrichr/enrich"  # takes a POSTed `list` and `description`
+DRUGSTONE_MOST = 100  # the genes the reference site sends Drugst.One at most
+
+
+def drugstone(entrez_ids) -> str | None:
+    """Drugst.One's standalone explorer on (at most 100 of) these human NCBI Gene IDs, as the reference
+    site opens it; None without any."""
+    nodes = ",".join(f"ncbigene:{e}" for e in list(dict.fromkeys(entrez_ids))[:DRUGSTONE_MOST])
+    if not nodes:
+        return None
+    return (f"https://drugst.one/standalone?nodes={quote(nodes, safe=':,')}&autofillEdges=true"
+            "&activateNetworkMenuButtonAdjacentDrugs=true&interactionDrugProtein=NeDRex&licensedDatasets=true")
+
+
+def record_link(pattern: str, src_path: str, figid: str) -> str | None:
+    """A curator's link for a record (`edit_url`, `report_url` settings), or None when not set."""
+    if not pattern:
+        return None
+    return pattern.format(src_path=quote(src_path), figid=quote(figid, safe=""))

@@ -8,9 +8,11 @@ import hashlib
 from collections import namedtuple
 from collections.abc import Callable, Iterable
 import io
+import itertools
 import orjson
 import logging
 import os
+import re
 import traceback
 from dataclasses import dataclass, field
 from functools import partial
@@ -25,13 +27,14 @@ import jinja2.nodes
 import markupsafe
 from markdown_it import MarkdownIt
 
-from site_gen import api, jsonld, links
+from site_gen import api, gpml, jsonld, links
 from site_gen.errors import SiteError
 from site_gen.load import display_path
 from site_gen.index import (COLLECTIONS, ENTITY_SECTIONS, PATHWAY_LINKS, Entity, Page, Redirect, Site, collection_url,
                             MIN_GENE_SET, data_url, figure_downloads, figure_url, gene_sets, natural_key, paged_url,
                             slugify_organism)
 from site_gen.model import Figure, table_rows
+from site_gen.prose import menu
 
 log = logging.getLogger(__name__)
 
@@ -141,11 +144,22 @@ def make_environment(templates: Path) -> jinja2.Environment:
 
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+_SITE_LINK = re.compile(r'(<a href=")/(?!/)')
 
 
 def render_markdown(text: str) -> str:
     """Record bodies as HTML. Raw HTML is not passed through and unsafe link schemes are refused."""
     return _markdown.render(text) if text else ""
+
+
+CAPTION_SHOWN = 300  # characters of a long caption shown before "more" (the reference shows about three lines)
+
+
+def caption_head(caption: str | None) -> str | None:
+    """The start of a caption too long to show whole (cut at a word), or None when it is short."""
+    if not caption or len(caption) <= CAPTION_SHOWN * 5 // 4:
+        return None
+    return caption[:CAPTION_SHOWN].rsplit(" ", 1)[0].rstrip(",.;:")
 
 
 def shorten(text: str, limit: int = 300) -> str:
@@ -163,6 +177,7 @@ class Renderer:
     env: jinja2.Environment
     assets: dict  # static file name → public URL
     downloads: list = field(default_factory=list)  # Download of each bulk file, once they are made
+    source: Path | None = None  # the source folder, which the records' `edit_url` paths are relative to
 
     def __post_init__(self):
         self.items: dict = {}  # (figid, mined) → (Figure, its list entry HTML)
@@ -176,6 +191,7 @@ class Renderer:
             link=self.link,
             sections=ENTITY_SECTIONS,
             cached_partial=self.cached_partial,
+            site_menu=menu(self.site.prose),
         )
 
     def cached_partial(self, name: str) -> markupsafe.Markup:
@@ -338,6 +354,19 @@ class Renderer:
     def _context_404(self, page: Page) -> dict:
         return {"title": "Page not found", "crumbs": [("Page not found", page.url)], "noindex": True}
 
+    def _context_prose(self, page: Page) -> dict:
+        prose = next(p for p in self.site.prose if p.url == page.url)
+        content = render_markdown(prose.body)
+        if self.base_path:  # the prose's site links (`/help.html`) under the base URL's path
+            content = _SITE_LINK.sub(lambda m: m.group(1) + self.base_path + "/", content)
+        context = {"title": prose.title, "content_html": content,
+                   "crumbs": [(prose.title, page.url)], "prose": prose}
+        if prose.citation:
+            context["jsonld"] = [jsonld.scholarly_article_jsonld(prose.citation)]
+        if page.template == "stats.html" or "stats" in prose.template:
+            context["stats"] = catalogue_stats(self.site)
+        return context
+
     def _context_search(self, page: Page) -> dict:
         return {"title": "Search", "crumbs": [("Search", page.url)]}
 
@@ -393,9 +422,28 @@ class Renderer:
             "body_html": render_markdown(fig.body),
             "aliases": [a.rsplit("/", 1)[-1] for a in fig.aliases],
             "downloads": figure_downloads(fig),
+            "caption_head": caption_head(fig.caption),
+            "permalink": self.absolute(page.url),
+            **self._figure_actions(fig),
             "citation": citation,
             "crumbs": [("Figures", "/figures/"), (fig.figid, page.url)],
             "jsonld": jsonld.figure_jsonld(site, fig, self.absolute, image),
+        }
+
+    def _figure_actions(self, fig: Figure) -> dict:
+        """What a reader can take a figure's genes to, and a curator's links."""
+        settings = self.site.settings
+        human = [m for m in fig.genes if m.organism == "Homo sapiens" and m.entrez]
+        symbols = list(dict.fromkeys(m.symbol for m in (human or fig.genes) if m.symbol))
+        record = fig.src_path
+        if self.source is not None:
+            record = Path(os.path.relpath(os.path.abspath(fig.src_path), self.source)).as_posix()
+        return {
+            "gpml_url": data_url(fig.figid, ".gpml") if fig.genes or fig.chemicals else None,
+            "enrichr": (links.ENRICHR_FORM, "\n".join(symbols)) if symbols else None,
+            "drugstone_url": links.drugstone(m.entrez for m in human),
+            "edit_url": links.record_link(settings.edit_url, record, fig.figid),
+            "report_url": links.record_link(settings.report_url, record, fig.figid),
         }
 
     def _entity_context(self, page: Page) -> dict:
@@ -506,6 +554,11 @@ class Renderer:
         return self.env.get_template("redirect.html").render(
             target=self.link(redirect.to_url), canonical=self.absolute(redirect.to_url))
 
+    def render_reference_redirects(self) -> dict[str, str]:
+        """The stub pages of the reference site's browse URLs (`REFERENCE_REDIRECTS`): output path → text."""
+        return {source.lstrip("/"): self.render_redirect(Redirect(source, target, ""))
+                for source, target in REFERENCE_REDIRECTS}
+
 
 def template_error(exc: Exception, current: str, templates: list[str] = ()) -> Exception:
     """What to raise for a failure while rendering `current`: the message a curator sees, naming the
@@ -570,6 +623,8 @@ def render_figure_data(site: Site, fig: Figure) -> dict[str, str]:
                                 ("diseases", DISEASE_COLUMNS, fig.diseases)):
         if rows:
             out[data_url(fig.figid, f"-{kind}.tsv")] = _tsv(columns, rows)
+    if fig.genes or fig.chemicals:
+        out[data_url(fig.figid, ".gpml")] = gpml.render_gpml(fig, site.settings.base_url + figure_url(fig.figid))
     return out
 
 
@@ -720,6 +775,71 @@ def gmt_url(site: Site, organism: Entity) -> str | None:
     if organism.key not in site.gene_set_figids:
         return None
     return gmt_name(site, site.gene_set_names[organism.key])
+
+
+def catalogue_stats(site: Site) -> dict:
+    """The catalogue's numbers, counted from it: figures, papers, mentions and distinct entities, in
+    all and by year (newest first)."""
+    years: dict[str, list[int]] = {}
+    papers: dict[str, set[str]] = {}
+    totals = [0, 0, 0, 0]
+    for fig in site.figures.values():
+        rows = table_rows(fig)
+        year = fig.year or "unknown"
+        counts = years.setdefault(year, [0, 0, 0, 0])
+        for n, value in enumerate((1, *rows)):
+            counts[n] += value
+            totals[n] += value
+        if fig.pmcid:
+            papers.setdefault(year, set()).add(fig.pmcid)
+    all_papers = set().union(*papers.values()) if papers else set()
+    by_year = [{"year": year, "figures": c[0], "papers": len(papers.get(year, ())), "genes": c[1],
+                "chemicals": c[2], "diseases": c[3]}
+               for year, c in sorted(years.items(), key=lambda kv: (kv[0] != "unknown", kv[0]), reverse=True)]
+    return {"figures": totals[0], "papers": len(all_papers),
+            "mentions": {"genes": totals[1], "chemicals": totals[2], "diseases": totals[3]},
+            "distinct": {kind: len(site.entity_tables[kind]) for kind in ENTITY_SECTIONS},
+            "with_figures": {kind: sum(1 for e in site.entity_tables[kind].values() if e.figids)
+                             for kind in ENTITY_SECTIONS},
+            "by_year": by_year}
+
+
+FEED_ENTRIES = 50
+
+
+def render_feed(site: Site) -> dict[str, str]:
+    """`/feed.xml`, the reference site's feed URL: an Atom feed of the newest figures (newest first)."""
+    base = site.settings.base_url
+    updated = f"{site.build_date}T00:00:00Z"
+    out = ['<?xml version="1.0" encoding="utf-8"?>', '<feed xmlns="http://www.w3.org/2005/Atom">',
+           f"<title>{xml_escape(site.settings.title)}: newest figures</title>",
+           f"<subtitle>{xml_escape(site.settings.description)}</subtitle>",
+           f'<link href="{xml_escape(base)}/feed.xml" rel="self" type="application/atom+xml"/>',
+           f'<link href="{xml_escape(base)}/" rel="alternate" type="text/html"/>',
+           f"<id>{xml_escape(base)}/feed.xml</id>", f"<updated>{updated}</updated>",
+           f"<author><name>{xml_escape(site.settings.publisher)}</name></author>",
+           f'<rights>{xml_escape(site.settings.license_url)}</rights>']
+    for figid in itertools.islice(site.figures, FEED_ENTRIES):
+        fig, url = site.figures[figid], xml_escape(base + figure_url(figid))
+        out += ["<entry>", f"<title>{xml_escape(fig.title)}</title>", f'<link href="{url}"/>', f"<id>{url}</id>",
+                f"<updated>{fig.year + '-01-01T00:00:00Z' if fig.year else updated}</updated>"]
+        # (the paper, not the caption: a rebuild reads no stored figure's text for the feed)
+        source = ", ".join(v for v in (fig.journal, fig.year) if v)
+        if fig.papertitle:
+            out.append(f"<summary>From {xml_escape(fig.papertitle)}{f' ({xml_escape(source)})' if source else ''}</summary>")
+        out.append("</entry>")
+    out.append("</feed>\n")
+    return {"feed.xml": "\n".join(out)}
+
+
+# The reference site's browse pages, answered by their equivalents here: from → to.
+REFERENCE_REDIRECTS = (
+    ("/browse/ndex.html", "/pathways/ndex.html"),
+    ("/browse/organisms.html", "/organisms/"),
+    ("/browse/table.html", "/figures/"),
+    ("/browse/wikipathways.html", "/pathways/wikipathways.html"),
+)
+REFERENCE_STUBS = tuple(source.lstrip("/") for source, _target in REFERENCE_REDIRECTS)  # their output paths
 
 
 def render_robots(site: Site) -> str:

@@ -65,8 +65,9 @@ def _tree_bytes(digest, folder: Path, pattern: str = "*") -> None:
 
 def global_key(site: Site, static: Path, organism_files: list[Path]) -> str:
     """A digest of what every page may depend on besides its own figures, entities and templates."""
-    digest = hashlib.blake2b(f"{__version__}|{site.settings!r}|{site.build_date}|{site.folders!r}".encode(),
-                             digest_size=16)
+    digest = hashlib.blake2b(f"{__version__}|{site.settings!r}|{site.build_date}|{site.folders!r}|"
+                             f"{[(p.url, p.title, p.nav) for p in site.prose]!r}".encode(),
+                             digest_size=16)  # (the site's own pages: their menu is on every page)
     _tree_bytes(digest, Path(__file__).parent, "*.py")  # the generator's own code
     _tree_bytes(digest, static)
     for path in organism_files:

@@ -26,13 +26,14 @@ from site_gen.parallel import default_jobs, run_shares
 from site_gen.reuse import Edit, apply_edit, plan_fresh, shape_path
 from site_gen.errors import Problem, SiteError
 from site_gen.hosts import host_files
-from site_gen.index import Page
+from site_gen.index import Page, set_prose
+from site_gen.prose import PAGES_FOLDER, load_prose
 from site_gen.api import render_api
 from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, leads_outside, load_record
 from site_gen.model import Figure
 from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, make_environment,
                              template_users,
-                             per_figure_files, render_figure_data, render_sitemaps)
+                             per_figure_files, render_feed, render_figure_data, render_sitemaps)
 from site_gen.search import NAMES_FOLDER, PAGEFIND_FOLDER, render_name_index, run_pagefind
 from site_gen.settings import Settings, load_settings
 
@@ -269,7 +270,8 @@ class Preview:
     def _setup_renderer(self) -> None:
         assets = fingerprint_assets(self.static)
         self.env = make_environment(self.templates)
-        self.renderer = Renderer(self.site, self.env, {name: url for name, (_src, url) in assets.items()})
+        self.renderer = Renderer(self.site, self.env, {name: url for name, (_src, url) in assets.items()},
+                                 source=self.source)
         try:  # the bulk files as the last build or edit made them
             self.renderer.downloads = describe_downloads(self.site, self._in_output)
         except OSError:
@@ -279,7 +281,8 @@ class Preview:
     # --- incremental --------------------------------------------------------------------------
     def _classify(self, paths) -> dict[str, set[Path]]:
         """Changed paths reported by the file watcher, sorted by what they are; editor droppings ignored."""
-        changed: dict[str, set[Path]] = {"source": set(), "templates": set(), "static": set(), "config": set()}
+        changed: dict[str, set[Path]] = {"source": set(), "templates": set(), "static": set(), "config": set(),
+                                         "pages": set()}
         for raw in paths:
             path = Path(raw).absolute()
             if path == self.config:
@@ -292,7 +295,10 @@ class Preview:
                 folders = path.relative_to(self.source).parts[:-1]
                 if any(part.startswith(".") for part in path.relative_to(self.source).parts):
                     continue
-                if path.suffix == ".tsv" or not folders or folders[0] == ORGANISM_FOLDER \
+                if folders and folders[0] == PAGES_FOLDER:
+                    if path.suffix == ".md":
+                        changed["pages"].add(path)
+                elif path.suffix == ".tsv" or not folders or folders[0] == ORGANISM_FOLDER \
                         or not folders[0].startswith("_"):  # records never live in other `_` folders
                     changed["source"].add(path)
         return changed
@@ -333,6 +339,7 @@ class Preview:
                 files[file.out_path] = file.data(self.site, self.memo[file.out_path])
             files.update(render_name_index(self.site))
             files.update(render_api(self.site))
+            files.update(render_feed(self.site))
             # the sitemaps list every page in the order of its list, which an edit may change (a new year
             # or name moves a figure or an entity) as much as the set of pages
             files.update(render_sitemaps(self.site))
@@ -412,10 +419,14 @@ class Preview:
                 self.full_build()
                 return True
             self.state = after
+            if changed["pages"] and not self._update_prose():
+                self.full_build()
+                return True
             what = None
             with self._reporting("rebuild"):
                 try:
-                    what = self._apply(changed["source"], changed["templates"])
+                    what = self._apply(changed["source"], changed["templates"]) if changed["source"] or \
+                        changed["templates"] else "the site's pages"
                 except _NeedsFullBuild as reason:
                     log.info("%s: full build", reason)
                     self.full_build()
@@ -455,6 +466,23 @@ class Preview:
         except ValueError:
             return False
         return rel.parts[0] == ORGANISM_FOLDER
+
+    def _update_prose(self) -> bool:
+        """Re-read the site's pages written in Markdown and render them; False when the set of pages or
+        their menu changed (it is on every page: the caller builds everything)."""
+        problems: list = []
+        prose = load_prose(self.source, self.templates, problems)
+        if [(p.url, p.title, p.nav) for p in prose] != [(p.url, p.title, p.nav) for p in self.site.prose]:
+            return False
+        set_prose(self.site, prose)
+        files = {}
+        with self._reporting("rendering the site's pages"):
+            files = _render_pages(self.renderer, [p for p in self.site.page_groups["fixed"] if p.kind == "prose"])
+        for out_path, text in files.items():
+            _replace(self.output, out_path, text)
+        for problem in problems:
+            log.warning("%s", problem)
+        return True
 
     def _apply(self, sources: set[Path], templates: set[Path]) -> str:
         """Apply changed records and templates: the pages they make stale (`reuse.plan_fresh`, as a build
@@ -502,6 +530,8 @@ class Preview:
         stubs = [r for r in site.redirects
                  if "redirect.html" in names or fresh is not None and (r.from_url, r.to_url) in fresh.redirects]
         files: dict[str, str] = {}
+        if "redirect.html" in names:
+            files.update(self.renderer.render_reference_redirects())
         if fresh is not None and fresh.figures:  # the catalogue-wide files: written by flush_data, after the reload
             for figid in fresh.figures:
                 if figid in site.figures:

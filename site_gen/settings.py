@@ -9,8 +9,11 @@ from urllib.parse import urlsplit
 
 from site_gen.errors import SiteError
 
+# Figure images are hot-linked. PMC's own figure links broke in 2024; the reference site has since
+# served Europe PMC's file API (`europepmc`, the default). The others stay as settings.
 IMAGE_URL_PATTERNS = {
-    "europepmc": "https://europepmc.org/articles/{pmcid}/bin/{filename}",
+    "europepmc": "https://europepmc.org/api/fulltextRepo?pmcId={pmcid}&type=FILE&fileName={filename}",
+    "europepmc-articles": "https://europepmc.org/articles/{pmcid}/bin/{filename}",
     "pmc": "https://www.ncbi.nlm.nih.gov/pmc/articles/{pmcid}/bin/{filename}",
 }
 
@@ -33,7 +36,8 @@ class Settings:
     base_url: str = _setting("https://pfocr.wikipathways.org", "absolute URL the site is deployed at")
     image_url: str = _setting(
         "europepmc",
-        "figure image URL: 'europepmc', 'pmc', or a pattern with {pmcid} and {filename}",
+        "figure image URL: 'europepmc' (its file API, as the reference site), 'europepmc-articles', 'pmc', "
+        "or a pattern with {pmcid} and {filename}",
     )
     source: str = _setting("seeds", "folder of figure records")
     output: str = _setting("_site", "folder the site is written to")
@@ -46,6 +50,10 @@ class Settings:
     folder_limit: int = _setting(50000, "on Netlify, most entries an output folder may hold (Netlify refuses 54,000); "
                                         "a section with more is spread over prefix folders")
     search_index: str = _setting("pagefind", "full-text search index: pagefind, or none")
+    edit_url: str = _setting("", "an 'edit this record' link on each figure page: a URL pattern with {src_path} "
+                                 "(the record's path in the source folder) and {figid}; none when empty")
+    report_url: str = _setting("", "a 'report a problem' link on each figure page: a URL pattern with {figid} "
+                                   "and {src_path}; none when empty")
     license_url: str = _setting(
         "https://creativecommons.org/publicdomain/zero/1.0/", "license of the catalogue data"
     )
@@ -93,6 +101,17 @@ def _check_values(s: Settings) -> list[str]:
             pattern.format(pmcid="PMC1", filename="f.jpg")
         except (KeyError, IndexError, ValueError) as exc:
             problems.append(f"image_url: bad pattern {pattern!r}: {exc}")
+    for name in ("edit_url", "report_url"):
+        pattern = getattr(s, name)
+        if not pattern:
+            continue
+        if not pattern.startswith(("http://", "https://")):
+            problems.append(f"{name}: expected an http(s) URL pattern, got {pattern!r}")
+            continue
+        try:
+            pattern.format(src_path="seeds/a.md", figid="PMC1__F1")
+        except (KeyError, IndexError, ValueError) as exc:
+            problems.append(f"{name}: bad pattern {pattern!r} (it may use {{src_path}} and {{figid}}): {exc!r}")
     if s.sitemap_size > 50000:
         problems.append(f"sitemap_size: sitemaps hold at most 50,000 URLs, got {s.sitemap_size}")
     if s.search_index not in ("pagefind", "none"):

@@ -39,6 +39,25 @@
   }
   function pad(n, width) { return String(n).padStart(width, "0"); }
 
+  // Pagefind's excerpt (of the title and caption it indexed) marks the words that matched with
+  // <mark>. It is parsed inertly and rebuilt from text nodes: only the marks are kept as elements.
+  function highlighted(excerpt) {
+    var out = el("span", { "class": "excerpt" });
+    var parsed = new DOMParser().parseFromString("<p>" + excerpt + "</p>", "text/html").body;
+    (function walk(node) {
+      for (var child = node.firstChild; child; child = child.nextSibling) {
+        if (child.nodeType === 3) {
+          out.appendChild(document.createTextNode(child.nodeValue));
+        } else if (child.nodeName === "MARK") {
+          out.appendChild(el("mark", {}, child.textContent));
+        } else if (child.nodeType === 1) {
+          walk(child);
+        }
+      }
+    })(parsed.firstChild || parsed);
+    return out;
+  }
+
   function showNames(hits) {
     if (!hits.length) { return; }
     var section = el("section", { "class": "names", "aria-label": "Pages named " + query });
@@ -111,9 +130,7 @@
           if (page.filters.year) { facts.push(page.filters.year.join(", ")); }
           if (page.filters.organism) { facts.push(page.filters.organism.join(", ")); }
           item.appendChild(el("span", { "class": "meta" }, facts.join(" · ")));
-          var excerpt = el("span", { "class": "excerpt" });
-          excerpt.textContent = page.excerpt.replace(/<[^>]*>/g, "");
-          item.appendChild(excerpt);
+          item.appendChild(highlighted(page.excerpt));
           list.appendChild(item);
         });
         if (shown < search.results.length) { section.appendChild(more); } else if (more.parentNode) { more.remove(); }

@@ -58,7 +58,8 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
 
 def copy_full_source(dest: Path) -> Path:
     """The seeds and the shared real-record corpus (with its TSVs and organism files) in one source."""
-    shutil.copytree(SEEDS, dest / "seeds")
+    shutil.copytree(SEEDS, dest / "seeds", ignore=shutil.ignore_patterns("_pages"))
+    shutil.copytree(SEEDS / "_pages", dest / "_pages")  # the site's pages: a data folder of the source's top
     shutil.copytree(CORPUS / "figures", dest / "figures")
     shutil.copytree(CORPUS / "_data", dest / "_data")
     shutil.copytree(CORPUS / "_organisms", dest / "_organisms")

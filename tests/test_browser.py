@@ -28,6 +28,8 @@ PAGES = {
     "figures-overview": "/figures/",
     "search": "/search.html?q=STAT3",
     "downloads": "/downloads.html",
+    "about": "/about.html",
+    "stats": "/stats.html",
     "not-found": "/no/such/page.html",
 }
 
@@ -149,6 +151,7 @@ def test_result_excerpts_are_the_figures_title_and_caption(page, site_url):
     search(page, site_url, "Kupffer")
     hit = page.locator("li.hit", has=page.locator('a[href="/figures/PMC5400654__oncotarget-08-22145-g003.html"]'))
     excerpt = hit.locator(".excerpt").inner_text()
+    assert [m.inner_text() for m in hit.locator(".excerpt mark").all()] == ["Kupffer"]  # the matched word, marked
     data = _record("PMC5400654__oncotarget-08-22145-g003")
     text = " ".join(str(data.get(k) or "") for k in ("figtitle", "caption"))
     words = re.findall(r"\w+", excerpt)
@@ -159,7 +162,7 @@ def test_result_excerpts_are_the_figures_title_and_caption(page, site_url):
 
 def test_the_form_puts_the_query_in_the_url_and_works_by_keyboard(page, site_url):
     page.goto(site_url + "/")
-    for _ in range(12):  # Tab from the top of the page reaches the search box
+    for _ in range(20):  # Tab from the top of the page reaches the search box
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "site-search":
             break
@@ -220,3 +223,34 @@ def test_every_page_type_loads_without_errors_and_passes_axe(page, site_url, kin
     assert serious == [], kind
     expected = ["Failed to load resource: the server responded with a status of 404 (Not Found)"] * (kind == "not-found")
     assert page.errors == expected, kind
+
+
+@pytest.mark.parametrize("kind", ["search", "figure", "figure-mixed-organisms", "genes-overview", "stats", "home"])
+def test_nothing_is_wider_than_a_phone(browser, site_url, kind):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    context.route("**/*", _offline)
+    tab = context.new_page()
+    try:
+        tab.goto(site_url + PAGES[kind])
+        if kind == "search":
+            tab.wait_for_selector("#results[data-state=done]")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 390, kind
+        for box in tab.query_selector_all(".scroll"):  # a wide table scrolls inside its own box
+            assert box.evaluate("b => b.getBoundingClientRect().right") <= 390
+    finally:
+        context.close()
+
+
+def test_a_long_caption_opens_and_closes_without_javascript(browser, site_url):
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, java_script_enabled=False)
+    context.route("**/*", _offline)
+    tab = context.new_page()
+    try:
+        tab.goto(site_url + "/figures/PMC7988944__13027_2021_359_Fig6_HTML.html")
+        caption = tab.locator("details.caption")
+        assert caption.locator("summary .more").is_visible() and not caption.locator("summary .less").is_visible()
+        caption.locator("summary").click()
+        assert caption.evaluate("d => d.open") and caption.locator("summary .less").is_visible()
+        assert "restore cancer cell sensitivity to sorafenib" in caption.inner_text()
+    finally:
+        context.close()

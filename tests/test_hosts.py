@@ -147,3 +147,11 @@ def test_an_update_in_place_that_would_pass_the_limit_is_refused_and_leaves_the_
 def test_an_unknown_host_is_a_settings_error(tmp_path):
     with pytest.raises(SiteError, match=r"host: expected one of netlify, github-pages, plain, got 'vercel'"):
         load_settings(None, {"host": "vercel"})
+
+
+def test_more_rules_than_netlify_advises_are_refused(tmp_path, monkeypatch):
+    source = write_files(tmp_path / "src", _records(3))
+    monkeypatch.setattr(hosts, "MAX_REDIRECT_RULES", 3)  # the 3 aliases are left to their stubs; 4 browse pages
+    with pytest.raises(SiteError, match=r"_redirects would hold 4 rules, 1 more than the 3 Netlify advises"):
+        run_build(source, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -15,6 +15,7 @@ from bench.corpus import write_corpus
 from site_gen.errors import SiteError
 from site_gen.index import slugify_organism
 from site_gen.parallel import run_shares
+from site_gen.render import FEED_ENTRIES
 from tests.conftest import EPOCH, run_build, snapshot
 from tests.sitecheck import site_file
 
@@ -76,7 +77,9 @@ def test_every_entity_page_lists_exactly_its_figures(corpus):
     site = result.site
     assert set(site.genes) == set(expected["gene"])
     assert set(site.chemicals) == set(expected["chemical"])
-    assert set(site.organisms) == set(expected["organism"])
+    files = {p.stem for p in (root / "src" / "_organisms").glob("*.md")}  # every organism file has its page
+    assert set(site.organisms) == set(expected["organism"]) | files
+    assert all(not site.organisms[key].figids for key in files - set(expected["organism"]))
     assert len(site.figures) == FIGURES
     assert any(len(figids) > 2 * PAGE_SIZE for figids in expected["gene"].values())  # some lists are paginated
     for kind, folder in (("gene", "genes"), ("chemical", "chemicals"), ("organism", "organisms")):
@@ -142,6 +145,10 @@ def test_an_edited_title_changes_exactly_the_pages_that_show_it(corpus, tmp_path
     must.add("figures/index.html" if position == 1 else f"figures/page-{position}.html")
     if list(site.figures).index(figid) < 12:
         must.add("index.html")
+    if list(site.figures).index(figid) < FEED_ENTRIES:
+        must.add("feed.xml")
+    if fig.genes or fig.chemicals:  # its pathway for PathVisio is named after it
+        must.add(site_file(Path(""), f"/data/{figid}.gpml").as_posix())
     from site_gen.index import gene_sets
     from site_gen.render import gmt_name
     for organism in gene_sets(fig):  # a gene set names its figure's title

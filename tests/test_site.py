@@ -102,7 +102,8 @@ def test_figure_jsonld_names_the_figure_not_creativework(full_site):
     assert dataset["name"] == "HBV induces sorafenib resistance in liver cancer via upregulation of cIAP2 expression"
     assert dataset["@id"] == dataset["url"] == f"{BASE}/figures/PMC7988944__13027_2021_359_Fig6_HTML.html"
     assert dataset["citation"]["@type"] == "ScholarlyArticle"
-    assert dataset["image"]["contentUrl"] == "https://europepmc.org/articles/PMC7988944/bin/13027_2021_359_Fig6_HTML.jpg"
+    assert dataset["image"]["contentUrl"] == ("https://europepmc.org/api/fulltextRepo?pmcId=PMC7988944&type=FILE"
+                                              "&fileName=13027_2021_359_Fig6_HTML.jpg")  # the reference site's
     assert {g["identifier"] for g in dataset["about"] if g["@type"] == "Gene"} == {
         "208", "10000", "207", "4792", "4790", "4791", "5966", "5970", "5971"}
     assert {c["identifier"] for c in dataset["mentions"]} == {"D019259", "C471405"}
