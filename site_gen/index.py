@@ -134,8 +134,8 @@ def split_prefixes(names: list[str], limit: int, room: int | None = None) -> tup
     whose next character cannot be part of a folder name stay with their node."""
     out: list[str] = []
 
-    def split(lo: int, hi: int, depth: int, room: int) -> None:
-        # names[lo:hi] share their first `depth` characters, and are more than `room`
+    def split(lo: int, hi: int, depth: int, room: int) -> int:
+        # names[lo:hi] share their first `depth` characters, and are more than `room`; how many stay
         children = []
         i = lo
         while i < hi:
@@ -151,10 +151,10 @@ def split_prefixes(names: list[str], limit: int, room: int | None = None) -> tup
         for size, prefix, i, j in sorted(children, key=lambda c: (-c[0], c[1])):
             if rest + moved <= room:  # (each child moved out is a folder in this one)
                 break
-            out.append(prefix)
-            if size > limit:
-                split(i, j, depth + 1, limit)
+            if size <= limit or split(i, j, depth + 1, limit):  # (no rule for a folder left empty)
+                out.append(prefix)
             rest, moved = rest - size, moved + 1
+        return rest
 
     room = limit if room is None else room
     if len(names) > room:

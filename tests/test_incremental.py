@@ -271,3 +271,17 @@ def test_a_record_edit_prints_its_problems_and_one_short_line(preview, caplog):
     problems = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any("003_00dc568588f0f9ad.txt" in p and "year" in p for p in problems), problems
     assert all(len(r.getMessage()) < 300 for r in caplog.records if r.levelname == "INFO")
+
+
+def test_an_edited_site_page_alone_is_rendered_again_and_a_new_one_builds_the_menus(preview, tmp_path):
+    about = preview.source / "_pages" / "about.md"
+    before = snapshot(preview.output)
+    about.write_text(about.read_text().replace("**Pathway Figure OCR**", "**Pathway Figure OCR**, edited,"))
+    preview.on_change()
+    after = snapshot(preview.output)
+    assert {k for k in after if after[k] != before.get(k)} == {"about.html"}
+    assert_same_as_full_build(preview, tmp_path)
+    (preview.source / "_pages" / "news.md").write_text("---\ntitle: News\n---\nNothing yet.\n")
+    preview.on_change()  # a page more is in the menus of every page: everything again
+    assert 'href="/news.html"' in (preview.output / "index.html").read_text()
+    assert_same_as_full_build(preview, tmp_path)
