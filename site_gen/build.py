@@ -375,16 +375,16 @@ def _out_paths(site: Site, what: str, thing) -> list[str]:
     return [site.out_path(thing.url if what == "page" else thing.from_url)]
 
 
-def _reused(site: Site, what: str, thing, fresh: Fresh | None, writer: SiteWriter) -> bool:
-    """Was this item linked from the previous site as it was, instead of rendered?"""
+def _reused(what: str, thing, out_paths: list[str], fresh: Fresh | None, writer: SiteWriter) -> bool:
+    """Was this item (whose output paths are `out_paths`) linked from the previous site as it was,
+    instead of rendered?"""
     if fresh is None:
         return False
     if what == "page":
-        out_path = site.out_path(thing.url)
-        return not fresh.page(thing, out_path) and writer.reuse(out_path)
+        return not fresh.page(thing, out_paths[0]) and writer.reuse(*out_paths)
     if what == "redirect":
-        return (thing.from_url, thing.to_url) not in fresh.redirects and writer.reuse(site.out_path(thing.from_url))
-    return thing.figid not in fresh.figures and writer.reuse(*_out_paths(site, what, thing))
+        return (thing.from_url, thing.to_url) not in fresh.redirects and writer.reuse(*out_paths)
+    return thing.figid not in fresh.figures and writer.reuse(*out_paths)
 
 
 def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int, int]:
@@ -397,15 +397,17 @@ def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int, i
         for done, (what, thing) in enumerate(itertools.islice(items, index, None, jobs), 1):
             if not done % 512:
                 work.counts.add(index, 512)
-            if _reused(site, what, thing, work.fresh, writer):
+            # (a figure's data files are named again as they are written: only a rebuild asks first)
+            out_paths = _out_paths(site, what, thing) if what != "data" or work.fresh is not None else []
+            if _reused(what, thing, out_paths, work.fresh, writer):
                 continue
             rendered += 1
             if what == "page":
                 current = thing.url
-                writer.put(site.out_path(thing.url), renderer.render_page(thing))
+                writer.put(out_paths[0], renderer.render_page(thing))
             elif what == "redirect":
                 current = thing.from_url
-                writer.put(site.out_path(thing.from_url), renderer.render_redirect(thing))
+                writer.put(out_paths[0], renderer.render_redirect(thing))
             else:
                 for url, text in render_figure_data(site, thing).items():
                     writer.put(site.out_path(url), text)
@@ -443,8 +445,8 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
                 for _label, url in figure_downloads(fig):
                     writer.claim(where(url))
         for page in site.page_groups["fixed"]:
-            if page.kind in LATE_PAGES and site.out_path(page.url) not in writer.paths:
-                writer.claim(site.out_path(page.url))
+            if page.kind in LATE_PAGES and (out_path := site.out_path(page.url)) not in writer.paths:
+                writer.claim(out_path)
     with log_time(timings, "render"):
         jobs = min(jobs, 1 + total // 2000)
         with bar(progress, "render", total, jobs) as counts:

@@ -69,7 +69,7 @@ def render_redirects_file(site: Site, base_path: str = "") -> str:
 
 
 def _fixed_rules(site: Site) -> int:
-    return len(REFERENCE_REDIRECTS) + len(site.folders.rewrite_rules())
+    return len(REFERENCE_REDIRECTS) + sum(len(prefixes) for _section, prefixes in site.folders.splits)
 
 
 def aliases_fit(site: Site) -> bool:

@@ -5,7 +5,6 @@ import bisect
 import heapq
 import logging
 import re
-import zlib
 import unicodedata
 import dataclasses
 from collections import defaultdict
@@ -525,8 +524,12 @@ def _make_entity(kind: str, key: str, tally: Tally, rank: dict[str, int], infos:
         return Disease("disease", key, name, f"/diseases/{key.replace(':', '_')}.html", figids, words,
                        mesh=mesh, doid=doid)
     info = infos.get(key)
-    return Organism("organism", key, info.latin if info else name, f"/organisms/{key}.html", figids,
-                    mined_only=frozenset(f for f in figids if f not in tally.extra[key]), info=info)
+    return _organism(key, info.latin if info else name, figids, info,
+                     frozenset(f for f in figids if f not in tally.extra[key]))
+
+
+def _organism(key: str, name: str, figids: tuple, info: OrganismInfo | None, mined_only: frozenset = frozenset()):
+    return Organism("organism", key, name, f"/organisms/{key}.html", figids, mined_only=mined_only, info=info)
 
 
 ITEMS_OF = {"gene": gene_items, "chemical": chemical_items, "disease": disease_items, "organism": organism_items}
@@ -754,7 +757,7 @@ def refresh_entities(site: Site, touched: dict[str, set[str]]) -> None:
                 entity = _make_entity(kind, key, tally, rank, site.organism_info)
             elif kind == "organism" and key in site.organism_info:  # every organism file has its page
                 info = site.organism_info[key]
-                entity = Organism("organism", key, info.latin, f"/organisms/{key}.html", (), info=info)
+                entity = _organism(key, info.latin, (), info)
             else:
                 if old is not None:
                     del table[key]

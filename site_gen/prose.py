@@ -81,6 +81,11 @@ def load_prose(source: Path, templates: Path | None, problems: list[Problem]) ->
     return tuple(pages)
 
 
+def outline(pages) -> tuple[tuple[str, str, int | None], ...]:
+    """(URL, title, menu place) of each page: what every page of the site shows of them (the menus)."""
+    return tuple((p.url, p.title, p.nav) for p in pages)
+
+
 def menu(pages) -> tuple[tuple[str, str], ...]:
     """(URL, title) of the pages listed in the header and footer, in their order."""
     listed = sorted((p for p in pages if p.nav is not None), key=lambda p: (p.nav, p.url))

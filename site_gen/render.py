@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
@@ -181,8 +180,7 @@ class Renderer:
 
     def __post_init__(self):
         self.items: dict = {}  # (figid, mined) → (Figure, its list entry HTML)
-        base = self.site.settings.base_url
-        self.base_path = urlsplit(base).path.rstrip("/")
+        self.base_path = self.site.settings.base_path
         self.partials: dict = {}
         self.env.globals.update(
             settings=self.site.settings,
@@ -363,7 +361,7 @@ class Renderer:
                    "crumbs": [(prose.title, page.url)], "prose": prose}
         if prose.citation:
             context["jsonld"] = [jsonld.scholarly_article_jsonld(prose.citation)]
-        if page.template == "stats.html" or "stats" in prose.template:
+        if prose.template == "stats.html":
             context["stats"] = catalogue_stats(self.site)
         return context
 

@@ -38,6 +38,7 @@ from site_gen import __version__
 from site_gen.index import ENTITY_SECTIONS, Page, Site, figure_downloads, update_site
 from site_gen.jsonld import shown_on_figures
 from site_gen.model import Figure
+from site_gen.prose import outline
 from site_gen.render import make_environment, template_users
 from site_gen.write import replace_file
 
@@ -66,7 +67,7 @@ def _tree_bytes(digest, folder: Path, pattern: str = "*") -> None:
 def global_key(site: Site, static: Path, organism_files: list[Path]) -> str:
     """A digest of what every page may depend on besides its own figures, entities and templates."""
     digest = hashlib.blake2b(f"{__version__}|{site.settings!r}|{site.build_date}|{site.folders!r}|"
-                             f"{[(p.url, p.title, p.nav) for p in site.prose]!r}".encode(),
+                             f"{outline(site.prose)!r}".encode(),
                              digest_size=16)  # (the site's own pages: their menu is on every page)
     _tree_bytes(digest, Path(__file__).parent, "*.py")  # the generator's own code
     _tree_bytes(digest, static)

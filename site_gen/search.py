@@ -223,10 +223,15 @@ def _group_name(index: int, count: int) -> str:
 
 def group_of(figid: str, groups: list[str]) -> str:
     """The bundle that indexes a figure's page."""
+    return _grouper(groups)(figid)
+
+
+def _grouper(groups: list[str]):
+    """figid → its bundle's name, for bundles named by `pagefind_groups`."""
     if groups == ["all"]:
-        return "all"
+        return lambda figid: "all"
     count = int(groups[0].rsplit("-of-", 1)[1])
-    return _group_name(_group_index(figid, count), count)
+    return lambda figid: _group_name(_group_index(figid, count), count)
 
 
 def _words(values) -> str:
@@ -270,8 +275,9 @@ def write_search_documents(site: Site, folder: Path, groups: list[str], names) -
     wanted = set(names)
     for name in wanted:
         (folder / name / "figures").mkdir(parents=True, exist_ok=True)
+    group_of_figure = _grouper(groups)
     for fig in list(site.figures.values()):  # a list: the preview's edits may replace the dict meanwhile
-        group = group_of(fig.figid, groups)
+        group = group_of_figure(fig.figid)
         if group in wanted:
             path = folder / group / figure_url(fig.figid).lstrip("/")
             path.write_text(search_document(site, fig), encoding="utf-8")

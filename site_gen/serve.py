@@ -17,7 +17,7 @@ import time
 import webbrowser
 from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 
 from site_gen.build import build, collector_paused, fingerprint_assets
@@ -27,7 +27,7 @@ from site_gen.reuse import Edit, apply_edit, plan_fresh, shape_path
 from site_gen.errors import Problem, SiteError
 from site_gen.hosts import host_files
 from site_gen.index import Page, set_prose
-from site_gen.prose import PAGES_FOLDER, load_prose
+from site_gen.prose import PAGES_FOLDER, load_prose, outline
 from site_gen.api import render_api
 from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, leads_outside, load_record
 from site_gen.model import Figure
@@ -472,7 +472,7 @@ class Preview:
         their menu changed (it is on every page: the caller builds everything)."""
         problems: list = []
         prose = load_prose(self.source, self.templates, problems)
-        if [(p.url, p.title, p.nav) for p in prose] != [(p.url, p.title, p.nav) for p in self.site.prose]:
+        if outline(prose) != outline(self.site.prose):
             return False
         set_prose(self.site, prose)
         files = {}
@@ -636,7 +636,7 @@ class Preview:
         if "\0" in path or "\\" in path:
             return self._not_found(start_response)
         # under the base URL's path, as the host serves it (a GitHub Pages project site: /<project>/...)
-        base = urlsplit(self.settings.base_url).path.rstrip("/")
+        base = self.settings.base_path
         if base and path in ("", "/"):
             return self._redirect(start_response, base + "/", 302)
         if base and path != base and not path.startswith(base + "/"):
@@ -789,7 +789,7 @@ def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 800
     watcher.start()
     behind = threading.Thread(target=preview.background, args=(IOLoop.instance(), stop), daemon=True)
     behind.start()
-    address = f"http://{host}:{port}{urlsplit(preview.settings.base_url).path.rstrip('/')}/"
+    address = f"http://{host}:{port}{preview.settings.base_path}/"
     if open_browser:
         threading.Timer(1.0, webbrowser.open, [address]).start()
     log.info("serving %s on %s (Ctrl-C stops)", settings.output, address)

@@ -60,6 +60,11 @@ class Settings:
     publisher: str = _setting("WikiPathways", "organisation publishing the catalogue")
 
     @property
+    def base_path(self) -> str:
+        """The path of `base_url` (`/pfocr` for a project site), without the trailing slash; "" at the root."""
+        return urlsplit(self.base_url).path.rstrip("/")
+
+    @property
     def image_url_pattern(self) -> str:
         return IMAGE_URL_PATTERNS.get(self.image_url, self.image_url)
 

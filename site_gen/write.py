@@ -80,6 +80,12 @@ def file_sizes(root: Path) -> dict[str, int]:
     return out
 
 
+def size_summary(sizes: dict[str, int]) -> tuple[int, int, str]:
+    """(total bytes, largest file's bytes, its path) of `file_sizes`."""
+    path, largest = max(sizes.items(), key=lambda item: (item[1], item[0]), default=("", 0))
+    return sum(sizes.values()), largest, path
+
+
 def replace_file(path: Path, data: bytes) -> None:
     """Write a file beside the output (state, caches) so that a reader never sees it half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -365,9 +371,7 @@ class SiteWriter:
 
     def sizes(self) -> tuple[int, int, str]:
         """(total bytes, largest file's bytes, its path) of the site as it will be."""
-        sizes = file_sizes(self.staging)
-        largest = max(sizes.items(), key=lambda item: (item[1], item[0]), default=("", 0))
-        return sum(sizes.values()), largest[1], largest[0]
+        return size_summary(file_sizes(self.staging))
 
     def fullest_folder(self) -> tuple[int, str]:
         """(entries, folder) of the output folder holding the most entries."""
@@ -531,8 +535,7 @@ class SiteUpdater(SiteWriter):
             sizes.pop(path, None)
         sizes.update((path, size) for path, size in file_sizes(self.staging).items()
                      if not path.startswith((JOURNAL, _TRASH, _BESIDE)))
-        largest = max(sizes.items(), key=lambda item: (item[1], item[0]), default=("", 0))
-        return sum(sizes.values()), largest[1], largest[0]
+        return size_summary(sizes)
 
     def _gone(self) -> set[str]:
         return (self.stale | (self.before - self.catalogue)) - self.paths
