@@ -1,4 +1,5 @@
-"""The whole build: gather and check everything first, then render and write."""
+"""The stages of a build: gather and check everything first, then render and write. The engine
+(`engine.Engine`) runs them, for `site-gen build` and the preview alike."""
 from __future__ import annotations
 
 import gc
@@ -15,26 +16,24 @@ from pathlib import Path
 
 from site_gen import __version__
 from site_gen.api import render_api
-from site_gen.errors import Problem, SiteError, summarize_problems
-from site_gen.hosts import check_limits, host_files
+from site_gen.errors import Problem, SiteError
+from site_gen.hosts import host_files
 from site_gen.index import Site, build_site, set_prose, figure_downloads, update_site
 from site_gen.cache import (PENDING_LIMIT, Entry, Known, ModelStore, ParseStats, cache_folder, parse_entry, prefetch,
                             still_valid)
-from site_gen.load import find_source_files, load_organism_records, refused_problems
+from site_gen.load import SourceFiles, find_source_files, load_organism_records, refused_problems
 from site_gen.model import Figure, build_organism_infos, release_pools
-from site_gen.parallel import default_jobs, run_shares
+from site_gen.parallel import run_shares
 from site_gen.progress import Counts, bar
 from site_gen.prose import load_prose
-from site_gen.reuse import (Edit, Fresh, Shape, apply_edit, changed_templates, global_key, load_shape, plan_fresh,
-                            save_shape, shape_path, template_digests)
+from site_gen.reuse import Edit, Fresh, apply_edit
 from site_gen.render import (LATE_PAGES, REFERENCE_STUBS, Renderer, describe_downloads, make_environment,
                              per_figure_files, render_feed, render_figure_data, render_robots,
                              render_sitemaps)
-from site_gen.search import (NAME_BUCKETS, PAGEFIND_FOLDER, names_path, render_name_index, run_pagefind,
-                             update_name_index)
+from site_gen.search import NAME_BUCKETS, names_path, render_name_index, update_name_index
 from site_gen.settings import Settings
 from site_gen.system import libc_function
-from site_gen.write import SiteUpdater, SiteWriter, recover_output, replace_file
+from site_gen.write import SiteUpdater, SiteWriter, replace_file
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +50,8 @@ class BuildResult:
     parsed: int = 0  # records read and parsed
     reused: int = 0  # records taken from the model store
     rendered: int = 0  # pages, redirect stubs and figures' data files rendered (the rest were linked)
+    removed: int = 0  # files an update in place removed
+    fresh: Fresh | None = None  # what an update from the preview's paths rendered and removed
 
 
 def _tree_state(folder: Path) -> list:
@@ -79,11 +80,13 @@ def _scan_state(folder: str, prefix: str, state: list) -> None:
         state.append((prefix + entry.name, st.st_size, st.st_mtime_ns))
 
 
-def input_fingerprint(settings: Settings, root: Path) -> str:
-    """A digest of everything a build reads: the generator, its settings, templates, assets, records."""
+def input_fingerprint(settings: Settings, root: Path, identities: dict) -> str:
+    """A digest of everything a build reads: the generator, its settings, templates, assets, and the
+    source's files, whose `identities` its walk found (`load.find_source_files`)."""
     digest = hashlib.sha256(f"{__version__}|{settings!r}|{build_date()}".encode())
-    for name in ("templates", "static", "source"):
+    for name in ("templates", "static"):
         digest.update(repr((name, _tree_state(settings.resolve(root, name)))).encode())
+    digest.update(repr(sorted((path, size, mtime) for path, (_dev, _ino, size, mtime) in identities.items())).encode())
     return digest.hexdigest()
 
 
@@ -181,6 +184,7 @@ class Gathered:
     remade: bool = True  # the index was made afresh (no saved one, or too much changed)
     generation: int | None = None  # of the store before this build saved to it (what the last output shows)
     saved: int | None = None  # of the store after
+    tables: dict = field(default_factory=dict)  # sidecar table file name → path
 
 
 @dataclass
@@ -225,7 +229,7 @@ def index_key(settings: Settings, date: str, organism_files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-# Past this share of the records changed, the index is made afresh rather than updated.
+# Past this share of the records changed by a build, the index is made afresh rather than updated.
 UPDATE_SHARE = 0.25
 
 
@@ -261,29 +265,44 @@ def _fits(site: Site, removed: list[Figure], added: list[Figure]) -> bool:
     return len(set(figids)) == len(figids) and not any(f in site.figures and f not in leaving for f in figids)
 
 
-def gather(settings: Settings, root: Path, jobs: int = 1, use_cache: bool = True, progress: bool = False) -> Gathered:
+def scan_source(settings: Settings, root: Path) -> tuple[SourceFiles, dict]:
+    """The source's files, and the identity of each (one walk: see `find_source_files`)."""
+    source = settings.resolve(root, "source")
+    if not source.is_dir():
+        raise SiteError(f"source folder {source} does not exist")
+    identities: dict = {}
+    return find_source_files(source, identities), identities
+
+
+def gather(settings: Settings, root: Path, jobs: int = 1, use_cache: bool = True, progress: bool = False,
+           scanned: tuple[SourceFiles, dict] | None = None) -> Gathered:
     """The first half: load, model and index every record. Nothing is written but the model store:
-    the records that changed since the last build are read and applied to its index."""
+    the records that changed since the last build are read and applied to its index. `scanned`: what
+    `scan_source` found, when the caller walked the source already."""
     timings: dict = {}
     source = settings.resolve(root, "source")
     if not source.is_dir():
         raise SiteError(f"source folder {source} does not exist")
     store = ModelStore(cache_folder(settings.resolve(root, "output")) if use_cache else None)
     try:
-        gathered = _gather(settings, source, store, timings, jobs, progress)
+        if scanned is None:
+            with log_time(timings, "scan"):
+                scanned = scan_source(settings, root)
+        files, identities = scanned
+        gathered = _gather(settings, source, files, identities, store, timings, jobs, progress)
     finally:
         store.close()
     set_prose(gathered.site, load_prose(source, settings.resolve(root, "templates"), gathered.problems))
     return gathered
 
 
-def _gather(settings: Settings, source: Path, store: ModelStore, timings: dict, jobs: int, progress: bool) -> Gathered:
+def _gather(settings: Settings, source: Path, files: SourceFiles, identities: dict, store: ModelStore, timings: dict,
+            jobs: int, progress: bool) -> Gathered:
     with log_time(timings, "parse"):
-        files = find_source_files(source)
         known = store.known()
         records = {str(path): path for path in files.records}
         todo = [path for name, path in records.items()
-                if (k := known.get(name)) is None or not still_valid(k, path, files.tables)]
+                if (k := known.get(name)) is None or not still_valid(k, path, files.tables, identities)]
         gone = [name for name in known if name not in records]
         problems: list[Problem] = refused_problems(files)
         stats = ParseStats(reused=len(records) - len(todo))
@@ -315,7 +334,9 @@ def _gather(settings: Settings, source: Path, store: ModelStore, timings: dict, 
         generation = store.generation()
         pending = store.pending()
         changed = set(parsed) | set(gone) | set(pending)
-        if len(changed) <= UPDATE_SHARE * len(records) and (site := store.load_site(key)) is not None:
+        # (the records changed since the index was saved that the output already shows, `pending`, are
+        # applied whatever their number: made afresh, the index would give no edit, and all be rendered)
+        if len(set(parsed) | set(gone)) <= UPDATE_SHARE * len(records) and (site := store.load_site(key)) is not None:
             edit = _updated_site(site, store, known, pending, parsed, gone)
             site = site if edit is not None else None
         remade = site is None
@@ -329,9 +350,11 @@ def _gather(settings: Settings, source: Path, store: ModelStore, timings: dict, 
     with log_time(timings, "store"):
         if remade or len(changed) > PENDING_LIMIT:
             saved = store.save(parsed | same, gone, site, key)
-        else:
+        elif parsed or same or gone:
             saved = store.save(parsed | same, gone, changed=set(parsed) | set(gone))
-    return Gathered(site, problems, timings, stats, files.organisms, edit, remade, generation, saved)
+        else:  # nothing to save: the store keeps its generation, which the output's shape may name
+            saved = generation
+    return Gathered(site, problems, timings, stats, files.organisms, edit, remade, generation, saved, files.tables)
 
 
 @dataclass
@@ -416,15 +439,30 @@ def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int, i
     return writer.written, writer.unchanged, rendered
 
 
+def make_renderer(site: Site, settings: Settings, root: Path) -> Renderer:
+    """The renderer of a site: its templates, and the fingerprinted URLs of its assets."""
+    assets = fingerprint_assets(settings.resolve(root, "static"))
+    return Renderer(site, make_environment(settings.resolve(root, "templates")),
+                    {name: url for name, (_src, url) in assets.items()}, source=settings.resolve(root, "source"),
+                    asset_files={name: src for name, (src, _url) in assets.items()})
+
+
 def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, timings: dict, jobs: int = 1,
                fresh: Fresh | None = None, progress: bool = False) -> int:
     """The second half: render every output of a complete Site into `writer`; with `fresh`, only what
     it names, linking the rest from the previous site. Returns how many pages, stubs and figures'
     data were rendered."""
-    assets = fingerprint_assets(settings.resolve(root, "static"))
-    env = make_environment(settings.resolve(root, "templates"))
-    renderer = Renderer(site, env, {name: url for name, (_src, url) in assets.items()},
-                        source=settings.resolve(root, "source"))
+    renderer = make_renderer(site, settings, root)
+    rendered = write_pages(site, renderer, writer, timings, jobs, fresh, progress)
+    with log_time(timings, "data"):
+        write_catalogue(site, renderer, writer, fresh)
+    return rendered
+
+
+def write_pages(site: Site, renderer: Renderer, writer: SiteWriter, timings: dict, jobs: int = 1,
+                fresh: Fresh | None = None, progress: bool = False) -> int:
+    """The pages, redirect stubs and figures' data files (with `fresh`, those it names); how many were
+    rendered. The pages that describe the catalogue-wide files come with those (`write_catalogue`)."""
     in_place = isinstance(writer, SiteUpdater)
     with log_time(timings, "plan"):
         if in_place and not fresh.templates:  # only what is fresh is walked, claimed and maybe written
@@ -437,16 +475,14 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
             total = len(site.redirects) + len(site.figures)  # items to render
             where = site.out_path
             for page in site.iter_pages():
-                writer.claim(where(page.url))
-                total += 1
+                if page.kind not in LATE_PAGES:
+                    writer.claim(where(page.url))
+                    total += 1
             for redirect in site.redirects:
                 writer.claim(where(redirect.from_url))
             for fig in site.figures.values():
                 for _label, url in figure_downloads(fig):
                     writer.claim(where(url))
-        for page in site.page_groups["fixed"]:
-            if page.kind in LATE_PAGES and (out_path := site.out_path(page.url)) not in writer.paths:
-                writer.claim(out_path)
     with log_time(timings, "render"):
         jobs = min(jobs, 1 + total // 2000)
         with bar(progress, "render", total, jobs) as counts:
@@ -454,35 +490,45 @@ def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, t
             shares = run_shares(_render_share, work, jobs)
         writer.written = sum(written for written, _, _ in shares)
         writer.unchanged = sum(unchanged for _, unchanged, _ in shares)
-    with log_time(timings, "data"):
-        # In this process, one after the other, not beside a forked worker: these files walk the whole
-        # model, and while two processes share memory, each page of it that either touches is copied
-        # (at 100,000 figures this stage's peak was 4.0 GB with a worker, 1.9 GB without).
-        write_per_figure_files(site, writer, fresh)
-        write_name_index(site, writer, fresh if in_place else None)
-        for make in CATALOGUE_FILES:
-            for out_path, text in make(site).items():
-                writer.write(out_path, text)
-        # the reference site's browse pages: made again only when their template may have changed
-        for out_path in REFERENCE_STUBS:
-            writer.claim(out_path, catalogue=True)
-        if not in_place or "redirect.html" in fresh.templates:
-            for out_path, text in renderer.render_reference_redirects().items():
-                writer.put(out_path, text)
-        for out_path, text in host_files(site, renderer.base_path).items():
-            writer.write(out_path, text)
-        for _name, (src, url) in assets.items():
-            writer.write(url.lstrip("/"), src.read_bytes())
-        renderer.downloads = describe_downloads(site, writer.locate)
-        current = ""
-        try:
-            for page in site.page_groups["fixed"]:
-                if page.kind in LATE_PAGES:
-                    current = page.url
-                    writer.put(site.out_path(page.url), renderer.render_page(page))
-        except Exception as exc:  # noqa: BLE001 - reported with the template's line, or raised as it was
-            raise renderer.failure(exc, current) from None
     return sum(rendered for _, _, rendered in shares)
+
+
+def write_catalogue(site: Site, renderer: Renderer, writer: SiteWriter, fresh: Fresh | None = None,
+                    names_afresh: bool = False) -> None:
+    """The catalogue-wide files (with `fresh`, a figure's segments copied from the output's files
+    unless it is fresh), the host's files, the assets, and the pages that describe the downloads.
+    The name lookup is patched from the edit `fresh` holds, unless `names_afresh`."""
+    in_place = isinstance(writer, SiteUpdater)
+    # In this process, one after the other, not beside a forked worker: these files walk the whole
+    # model, and while two processes share memory, each page of it that either touches is copied
+    # (at 100,000 figures this stage's peak was 4.0 GB with a worker, 1.9 GB without).
+    late = [page for page in site.page_groups["fixed"] if page.kind in LATE_PAGES]
+    for page in late:
+        if (out_path := site.out_path(page.url)) not in writer.paths:
+            writer.claim(out_path)
+    write_per_figure_files(site, writer, fresh)
+    write_name_index(site, writer, fresh if in_place and not names_afresh else None)
+    for make in CATALOGUE_FILES:
+        for out_path, text in make(site).items():
+            writer.write(out_path, text)
+    # the reference site's browse pages: made again only when their template may have changed
+    for out_path in REFERENCE_STUBS:
+        writer.claim(out_path, catalogue=True)
+    if not in_place or "redirect.html" in fresh.templates:
+        for out_path, text in renderer.render_reference_redirects().items():
+            writer.put(out_path, text)
+    for out_path, text in host_files(site, renderer.base_path).items():
+        writer.write(out_path, text)
+    for name, url in renderer.assets.items():
+        writer.write(url.lstrip("/"), renderer.asset_files[name].read_bytes())
+    renderer.downloads = describe_downloads(site, writer.locate)
+    current = ""
+    try:
+        for page in late:
+            current = page.url
+            writer.put(site.out_path(page.url), renderer.render_page(page))
+    except Exception as exc:  # noqa: BLE001 - reported with the template's line, or raised as it was
+        raise renderer.failure(exc, current) from None
 
 
 def write_per_figure_files(site: Site, writer: SiteWriter, fresh: Fresh | None) -> None:
@@ -541,95 +587,8 @@ def _report(problems: list[Problem]) -> None:
 
 
 def build(settings: Settings, root: Path, strict: bool = False, jobs: int | None = None,
-          force: bool = False, use_cache: bool = True, progress: bool = False, editable: bool = False) -> BuildResult:
-    """Build the site into the output folder; on any failure no file of it is half-written, and the next
-    build completes what a killed one began (see `write`).
+          force: bool = False, use_cache: bool = True, progress: bool = False) -> BuildResult:
+    """`engine.build`: these stages, run by the engine (imported here, as the engine imports them)."""
+    from site_gen.engine import build as run
 
-    When nothing the build reads changed since the last build (and its output was not replaced),
-    nothing is done, unless `force`. Records whose files did not change come from the model store,
-    unless not `use_cache`. With `progress`, long stages draw a bar on the terminal. The returned
-    site keeps what `index.update_site` needs to apply edits to it only if `editable` (the preview);
-    a build drops it before rendering, as its workers would otherwise copy it.
-    """
-    with collector_paused():
-        return _build(settings, root, strict, jobs, force, use_cache, progress, editable)
-
-
-def _build(settings: Settings, root: Path, strict: bool, jobs: int | None, force: bool,
-           use_cache: bool, progress: bool, editable: bool) -> BuildResult:
-    start = time.perf_counter()
-    jobs = jobs or default_jobs()
-    recover_output(settings.resolve(root, "output").absolute())  # an update a killed build left
-    fingerprint = input_fingerprint(settings, root)
-    if not force and (problems := up_to_date(settings, root, fingerprint)) is not None and not (strict and problems):
-        _report(problems)
-        log.info("%s is up to date (nothing changed since the last build) in %.2f s", settings.output,
-                 time.perf_counter() - start)
-        if problems:
-            log.warning("%s", summarize_problems(problems))
-        return BuildResult(None, problems, {"total": time.perf_counter() - start}, up_to_date=True)
-    gathered = gather(settings, root, jobs, use_cache, progress)
-    if not editable:
-        gathered.site.tallies = {}
-        return_free_memory()
-    site, problems, timings, stats = gathered.site, gathered.problems, gathered.timings, gathered.stats
-    _report(problems)
-    result = BuildResult(site, problems, timings, parsed=stats.parsed, reused=stats.reused)
-    if strict and problems:
-        log.error("%s; --strict: nothing written", summarize_problems(problems))
-        result.ok = False
-        return result
-    output = settings.resolve(root, "output")
-    cache = cache_folder(output)
-    with log_time(timings, "compare"):
-        templates = template_digests(settings.resolve(root, "templates"))
-        shape = Shape(global_key(site, settings.resolve(root, "static"), gathered.organism_files), (),
-                      gathered.saved, templates)
-        fresh = old = None
-        if use_cache and output.is_dir():
-            old = load_shape(cache, _output_identity(output))
-            if old is not None and old.key == shape.key and not gathered.remade \
-                    and old.generation is not None and old.generation == gathered.generation:
-                fresh = plan_fresh(site, gathered.edit, changed_templates(old.templates, templates))
-                fresh.layouts = old.layouts
-    # What changed is known: the output is updated in place. Else a new one is made beside it and swapped in.
-    in_place = fresh is not None and old.catalogue is not None
-    writer = SiteUpdater(output, fresh.stale, old.catalogue, old.files) if in_place else SiteWriter(output)
-    try:
-        result.rendered = write_site(site, settings, root, writer, timings, jobs, fresh, progress)
-        if settings.search_index == "pagefind":
-            with log_time(timings, "search"):
-                names, made = run_pagefind(writer.staging, site, jobs, writer.previous if fresh else None,
-                                           fresh.shown if fresh else None, keep=in_place)
-                if in_place:
-                    for folder in ([PAGEFIND_FOLDER] if len(made) == len(names) else
-                                   [f"{PAGEFIND_FOLDER}/{name}" for name in made]):
-                        writer.replace_folder(folder)
-        if in_place:  # should the update be killed midway, the next build finishes it and renders all
-            writer.put_beside("state", _state_path(output), b"")
-            writer.put_beside("shape", shape_path(cache), b"")
-        with log_time(timings, "check"):
-            check_limits(site, writer)
-        with log_time(timings, "commit"):
-            writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
-    _save_state(output, fingerprint, problems)
-    shape.output = _output_identity(output)
-    shape.layouts = writer.layouts
-    shape.catalogue = frozenset(writer.catalogue)
-    shape.files = writer.files
-    save_shape(cache, shape)
-    result.written, result.unchanged = writer.written, writer.unchanged
-    timings["total"] = time.perf_counter() - start
-    log.info(
-        "built %d figures, %d genes, %d chemicals, %d diseases, %d organisms, %d redirects into %s "
-        "(%d records parsed, %d cached; %d files written, %d unchanged) in %.2f s",
-        len(site.figures), len(site.genes), len(site.chemicals), len(site.diseases), len(site.organisms),
-        len(site.redirects), settings.output, stats.parsed, stats.reused, writer.written, writer.unchanged,
-        timings["total"],
-    )
-    if problems:
-        log.warning("%s", summarize_problems(problems))
-    return result
+    return run(settings, root, strict, jobs, force, use_cache, progress)

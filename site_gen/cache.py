@@ -342,15 +342,17 @@ class ModelStore:
         return Entry(fresh[0], known.digest, fresh[1], figure, problems or (), row[1])
 
 
-def still_valid(known: Known, path: Path, tables: dict) -> bool:
-    """Do the record and every table it looked for have the identities they had when it was parsed?"""
-    if _identity(path) != known.identity:
+def still_valid(known: Known, path: Path, tables: dict, identities: dict | None = None) -> bool:
+    """Do the record and every table it looked for have the identities they had when it was parsed?
+    (`identities`: those of the files as the source's walk found them, by path, else looked up.)"""
+    identity = identities.get if identities is not None else _identity
+    if identity(str(path)) != known.identity:
         return False
-    for name, table_path, identity in known.tables:
+    for name, table_path, then in known.tables:
         now = tables.get(name)
         if (str(now) if now is not None else None) != table_path:
             return False
-        if now is not None and _identity(now) != identity:
+        if now is not None and identity(table_path) != then:
             return False
     return True
 

@@ -184,11 +184,13 @@ def refused_problems(files: SourceFiles) -> list[Problem]:
             for p in files.refused]
 
 
-def find_source_files(source: Path) -> SourceFiles:
+def find_source_files(source: Path, identities: dict | None = None) -> SourceFiles:
     """Every record, sidecar table and organism file under `source`, in a stable order.
 
     Folders whose names start with `_` or `.` hold data, not records (as in Jekyll). A linked folder
-    is not entered (as os.walk does); a linked file that leads outside the source is refused.
+    is not entered (as os.walk does); a linked file that leads outside the source is refused. Given
+    `identities`, it also notes the identity (`file_identity`) of every file it passes, by path: one
+    walk tells a build what there is and what changed.
     """
     records: list[Path] = []
     tables: dict = {}
@@ -213,6 +215,12 @@ def find_source_files(source: Path) -> SourceFiles:
                 if not name.startswith(".") and not entry.is_symlink():
                     folders.append((here / name, inside_data or (here == source and name.startswith("_"))))
                 continue
+            if identities is not None:
+                try:
+                    st = entry.stat()
+                    identities[entry.path] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+                except OSError:
+                    pass  # gone, or a broken link: as missing
             if not name.endswith((".tsv", *RECORD_SUFFIXES)):
                 continue
             path = here / name

@@ -177,6 +177,7 @@ class Renderer:
     assets: dict  # static file name → public URL
     downloads: list = field(default_factory=list)  # Download of each bulk file, once they are made
     source: Path | None = None  # the source folder, which the records' `edit_url` paths are relative to
+    asset_files: dict = field(default_factory=dict)  # static file name → its source file
 
     def __post_init__(self):
         self.items: dict = {}  # (figid, mined) → (Figure, its list entry HTML)
@@ -607,7 +608,7 @@ def figure_record(site: Site, fig: Figure) -> dict:
         "organisms": list(fig.organisms),
         "organisms_text_mined": [o for o in fig.organisms_ner if o not in fig.organisms],
         "aliases": list(fig.aliases),
-        # the columns are the mentions' fields, in order (tests/test_site.py checks it)
+        # the columns are the mentions' fields, in order (tests/test_render.py checks it)
         "genes": [dict(zip(GENE_COLUMNS, m)) for m in fig.genes],
         "chemicals": [dict(zip(CHEMICAL_COLUMNS, m)) for m in fig.chemicals],
         "diseases": [dict(zip(DISEASE_COLUMNS, m)) for m in fig.diseases],

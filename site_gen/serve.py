@@ -1,7 +1,6 @@
 """Local preview: build, serve the output as Netlify would, rebuild on change, reload the browser."""
 from __future__ import annotations
 
-import collections
 import contextlib
 import errno
 import html
@@ -20,28 +19,23 @@ from pathlib import Path
 from urllib.parse import unquote
 
 
-from site_gen.build import build, collector_paused, fingerprint_assets
-from site_gen.cache import cache_folder, fill_figures
+from site_gen.build import collector_paused
+from site_gen.engine import Engine, NeedsFullBuild
 from site_gen.parallel import default_jobs, run_shares
-from site_gen.reuse import Edit, apply_edit, plan_fresh, shape_path
 from site_gen.errors import Problem, SiteError
-from site_gen.hosts import host_files
 from site_gen.index import Page, set_prose
 from site_gen.prose import PAGES_FOLDER, load_prose, outline
-from site_gen.api import render_api
-from site_gen.load import ORGANISM_FOLDER, display_path, find_source_files, leads_outside, load_record
-from site_gen.model import Figure
-from site_gen.render import (LATE_PAGES, Renderer, describe_downloads, make_environment,
-                             template_users,
-                             per_figure_files, render_feed, render_figure_data, render_sitemaps)
-from site_gen.search import NAMES_FOLDER, PAGEFIND_FOLDER, render_name_index, run_pagefind
+from site_gen.load import ORGANISM_FOLDER
+from site_gen.render import Renderer, template_users
+from site_gen.search import PAGEFIND_FOLDER, run_pagefind
 from site_gen.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
 HTML_TYPE = "text/html; charset=utf-8"
 VIEWED = 64  # the pages last served, re-rendered before the reload after a template edit
-CHUNK = 20000  # pages re-rendered in the background per turn of the lock (each turn forks the workers again)
+CHUNK = 1000  # pages re-rendered in the background per turn of the lock (in this process): a request
+# for a page still pending waits for at most one turn
 
 
 def _render_pages(renderer: Renderer, pages) -> dict[str, str]:
@@ -60,10 +54,6 @@ def _preview_share(work, index: int, jobs: int) -> int:
     for out_path, text in _render_pages(renderer, pages[index::jobs]).items():
         _replace(output, out_path, text)
     return 0
-
-
-class _NeedsFullBuild(Exception):
-    """An edit the incremental path does not handle (a figid moving between files, say)."""
 
 
 def _replace(output: Path, out_path: str, text: str | bytes) -> None:
@@ -144,43 +134,55 @@ def _changed(before: dict, after: dict) -> set[Path]:
 
 
 class Preview:
-    """The served site: the output folder, the Site it was built from, and the state of the last build.
+    """The served site: the output folder, and the engine that keeps it up to date (`engine.Engine`,
+    the same that `site-gen build` runs, here keeping its model in memory).
 
-    A change to records re-parses only those files and re-renders only the pages they touch (their
-    figure pages, the pages of every entity they mention before and after the edit, the overviews,
-    the home page, sitemaps and search data); a template change re-renders the pages that use it.
-    A change to settings, organism files or static assets, or any failure, falls back to a full build.
+    A change to records is an update of the engine from the watcher's paths: it re-reads only those
+    files and re-renders the pages they make stale before the reload; the catalogue-wide files
+    (downloads, gene sets, name lookup, sitemaps) are written after it (`flush_data`), then the
+    search bundles those records fall in. A change to settings, organism files or static assets, or
+    any failure, falls back to a build from the inputs.
 
     Template edits use a fast render mode, as `hugo server` does: the pages a browser showed last
     (and one page of each edited template, so that its errors show at once) are re-rendered before
     the reload; the others are `pending` and re-rendered after it, in the background, and any of them
     that is requested before then is rendered for that request.
+
+    Started on an output that is up to date, the preview serves it at once and reads the model
+    (`load`) in the background; an edit waits for that.
     """
 
     def __init__(self, settings: Settings, root: Path, jobs: int | None = None, use_cache: bool = True,
-                 config: Path | None = None, overrides: dict | None = None):
+                 config: Path | None = None, overrides: dict | None = None, snapshots: bool = True):
         self.settings = settings
         self.root = root
         self.jobs = jobs
-        self.use_cache = use_cache
+        self.engine = Engine(settings, root, jobs, use_cache, keep=True)
         # the settings file, read again when it changes (with the command line's `overrides` on top)
         self.config = (config if config is not None else root / "pyproject.toml").absolute()
         self.overrides = overrides or {}
+        self.snapshots = snapshots  # without a watcher, changes are found by comparing snapshots
         self.bad_settings = False
         self._locate()
         self.error: str | None = None
-        self.file_problems: dict[str, list[Problem]] = {}
-        self.site = None
         self.rules: list[tuple[str, str, int]] = []
         self.lock = threading.Lock()
-        self.memo: dict = collections.defaultdict(dict)  # out path → {figid: (Figure, segment)}
         self.state: dict = {}
         self.pending_data = False
+        self.shape_stale = False  # a template edit: the output's shape is saved once its pages are written
         self.pending_index = False  # the Pagefind index is to be made again (outside the lock)
         self.edits = 0  # edits applied: tells a search index made meanwhile that it may be stale
         self.pending: dict[str, Page] = {}  # out path → page whose template changed, not yet re-rendered
         self.viewed: dict[str, None] = {}  # out paths of the pages served last, oldest first
         self.dirty = threading.Event()  # set by `changed`: the background has pages or files to write
+
+    @property
+    def site(self):
+        return self.engine.site
+
+    @property
+    def renderer(self) -> Renderer:
+        return self.engine.renderer
 
     def _locate(self) -> None:
         """The folders the settings name."""
@@ -190,9 +192,6 @@ class Preview:
         self.templates = settings.resolve(root, "templates").absolute()
         self.static = settings.resolve(root, "static").absolute()
         self._real_output = self.output.resolve()
-
-    def _in_output(self, out_path: str) -> str:
-        return os.path.join(self.output, out_path)
 
     def _reload_settings(self) -> bool:
         """Read the settings file again; False (the error shown) when it cannot be used."""
@@ -208,8 +207,7 @@ class Preview:
 
     @property
     def problems(self) -> list[Problem]:
-        extra = self.site.redirect_problems if self.site is not None else []
-        return [p for ps in self.file_problems.values() for p in ps] + list(extra)
+        return self.engine.problems()
 
     def _snapshot(self) -> dict:
         return {
@@ -219,35 +217,36 @@ class Preview:
             "config": {self.config: (st.st_size, st.st_mtime_ns)} if (st := _stat(self.config)) else {},
         }
 
-    # --- full build ---------------------------------------------------------------------------
-    def full_build(self) -> None:
+    # --- builds --------------------------------------------------------------------------------
+    def full_build(self, force: bool = True) -> None:
+        """Build from the inputs (without `force`, nothing is done when the output is up to date: its
+        model is then read by `load`)."""
         start = time.perf_counter()
-        self.state = self._snapshot()
-        result = None
-        with self._reporting("build"):
-            result = build(self.settings, self.root, jobs=self.jobs, force=True, use_cache=self.use_cache,
-                           editable=True)
-        if result is None:
-            return
-        self.site = result.site
+        self.state = self._snapshot() if self.snapshots else {}
+        self.engine.settings, self.engine.root = self.settings, self.root
         self.pending = {}
-        self.tables = find_source_files(self.source).tables
-        self.file_problems = {}
-        for problem in result.problems:
-            if problem not in self.site.redirect_problems:
-                self.file_problems.setdefault(problem.src_path, []).append(problem)
+        with self._reporting("build"):
+            self.engine.update(force=force)
+            self.pending_data = self.pending_index = self.shape_stale = False
+            if self.site is not None:
+                self._built()
+            log.info("full build in %.2f s", time.perf_counter() - start)
+
+    def load(self) -> None:
+        """Read the model of the output being served, when the first build found it up to date."""
+        with self.lock:
+            if self.site is not None or self.error is not None:
+                return
+            start = time.perf_counter()
+            with self._reporting("reading the model"):
+                self.engine.load()
+                self._built()
+                log.info("model read in %.2f s", time.perf_counter() - start)
+
+    def _built(self) -> None:
         self.error = None
-        self._setup_renderer()
-        self.memo = collections.defaultdict(dict)
-        self.pending_data = self.pending_index = False
-        fill_figures(self.site.figures.values())  # every figure's segments are made next: read them at once
-        for file in per_figure_files(self.site):
-            for _segment in file.segments(self.site, self.memo[file.out_path]):
-                pass  # so that an edit makes only its own lines and entries again
-        for figid in self.site.figures:  # and only its entry in the lists that show it
-            self.renderer.figure_item(figid)
+        self.users = template_users(self.renderer.env, self.templates)
         self.rules = read_redirect_rules(self.output)
-        log.info("full build in %.2f s", time.perf_counter() - start)
 
     @contextlib.contextmanager
     def _reporting(self, what: str):
@@ -263,20 +262,9 @@ class Preview:
 
     def _fail(self, message: str) -> None:
         self.error = message
-        self.site = None  # the next change builds from scratch
+        self.engine.forget()  # the next change builds from scratch
         self.pending = {}
         log.error("build failed: %s", message)
-
-    def _setup_renderer(self) -> None:
-        assets = fingerprint_assets(self.static)
-        self.env = make_environment(self.templates)
-        self.renderer = Renderer(self.site, self.env, {name: url for name, (_src, url) in assets.items()},
-                                 source=self.source)
-        try:  # the bulk files as the last build or edit made them
-            self.renderer.downloads = describe_downloads(self.site, self._in_output)
-        except OSError:
-            pass
-        self.users = template_users(self.env, self.templates)
 
     # --- incremental --------------------------------------------------------------------------
     def _classify(self, paths) -> dict[str, set[Path]]:
@@ -323,42 +311,20 @@ class Preview:
 
     def flush_data(self) -> None:
         """Write what an edit left for after the reload: pending pages, then the catalogue-wide files
-        (the download, search data and sitemaps), then the full-text index."""
+        (the download, search data and sitemaps) and the output's shape, then the full-text index."""
         self.render_pending()
         with self.lock:
-            if self.site is not None and self.pending_data:
-                self._write_catalogue()
+            if self.site is not None and (self.pending_data or self.shape_stale and not self.pending):
+                start = time.perf_counter()
+                with self._reporting("catalogue-wide files"):
+                    written = self.engine.finish(templates_current=not self.pending)
+                    if self.pending_data:
+                        log.info("updated %d catalogue-wide file(s) in %.3f s", written, time.perf_counter() - start)
+                    self.pending_index = self.pending_index or (
+                        self.pending_data and self.settings.search_index == "pagefind")
+                    self.pending_data = False
+                    self.shape_stale = bool(self.pending)
         self.reindex()
-
-    def _write_catalogue(self) -> None:
-        """The catalogue-wide files an edit left pending (called with the lock held)."""
-        start = time.perf_counter()
-        files = {}
-        if self.pending_data:
-            for file in per_figure_files(self.site):
-                files[file.out_path] = file.data(self.site, self.memo[file.out_path])
-            files.update(render_name_index(self.site))
-            files.update(render_api(self.site))
-            files.update(render_feed(self.site))
-            # the sitemaps list every page in the order of its list, which an edit may change (a new year
-            # or name moves a figure or an entity) as much as the set of pages
-            files.update(render_sitemaps(self.site))
-            for folder, pattern in ((NAMES_FOLDER, "*/*.json"), ("downloads/gmt", "*.gmt"), ("sitemaps", "*.xml"),
-                                    ("json", "*.json")):
-                for old in (self.output / folder).glob(pattern):  # what this edit no longer makes
-                    if old.relative_to(self.output).as_posix() not in files:
-                        old.unlink()
-        for out_path, text in files.items():
-            _replace(self.output, out_path, text)
-        if self.pending_data:  # the pages that describe those files, with their new sizes
-            self.renderer.downloads = describe_downloads(self.site, self._in_output)
-            late = [page for page in self.site.page_groups["fixed"] if page.kind in LATE_PAGES]
-            for out_path, text in _render_pages(self.renderer, late).items():
-                _replace(self.output, out_path, text)
-        self.pending_index = self.pending_index or (self.pending_data and self.settings.search_index == "pagefind")
-        self.pending_data = False
-        log.info("updated %d catalogue-wide file(s) (download, search data, gene sets, sitemaps) in %.3f s",
-                 len(files), time.perf_counter() - start)
 
     def reindex(self) -> None:
         """Make the full-text index again, outside the lock: Pagefind takes half a minute at 10,000
@@ -370,14 +336,18 @@ class Preview:
                 return
             self.pending_index = False
             site, edits = self.site, self.edits
+            changed, self.engine.unindexed = self.engine.unindexed, set()
         start = time.perf_counter()
         fresh = self.output.parent / f".{self.output.name}.{PAGEFIND_FOLDER}"
         shutil.rmtree(fresh, ignore_errors=True)
-        try:
-            run_pagefind(self.output, site, self.jobs or default_jobs(), into=fresh)
+        try:  # the bundles no changed figure falls in are linked from the current index
+            run_pagefind(self.output, site, self.jobs or default_jobs(), previous=self.output, changed=changed,
+                         into=fresh)
         except SiteError as exc:
             shutil.rmtree(fresh, ignore_errors=True)
             log.error("search index not updated: %s", exc)
+            with self.lock:
+                self.engine.unindexed |= changed
             return
         old = self.output.parent / f".{self.output.name}.{PAGEFIND_FOLDER}-old"
         shutil.rmtree(old, ignore_errors=True)
@@ -387,6 +357,8 @@ class Preview:
                 with contextlib.suppress(FileNotFoundError):
                     os.rename(self.output / PAGEFIND_FOLDER, old)
                 os.rename(fresh, self.output / PAGEFIND_FOLDER)
+            else:
+                self.engine.unindexed |= changed
         shutil.rmtree(old if current else fresh, ignore_errors=True)
         if current:
             log.info("search index made again in %.3f s", time.perf_counter() - start)
@@ -412,7 +384,7 @@ class Preview:
             if not any(changed.values()):
                 return False
             if (changed["config"] or self.bad_settings) and not self._reload_settings():
-                self.state = self._snapshot()
+                self.state = self._snapshot() if self.snapshots else {}
                 return True
             if self.site is None or changed["config"] or changed["static"] or any(
                     self._is_organism_file(p) for p in changed["source"]):
@@ -427,7 +399,7 @@ class Preview:
                 try:
                     what = self._apply(changed["source"], changed["templates"]) if changed["source"] or \
                         changed["templates"] else "the site's pages"
-                except _NeedsFullBuild as reason:
+                except NeedsFullBuild as reason:
                     log.info("%s: full build", reason)
                     self.full_build()
                     return True
@@ -452,6 +424,7 @@ class Preview:
         reload again if that found an error, so the browser shows it."""
         from livereload.handlers import LiveReloadHandler
 
+        self.load()  # when the first build found the output up to date
         while not stop.is_set():
             if self.dirty.wait(0.2):
                 self.dirty.clear()
@@ -485,31 +458,32 @@ class Preview:
         return True
 
     def _apply(self, sources: set[Path], templates: set[Path]) -> str:
-        """Apply changed records and templates: the pages they make stale (`reuse.plan_fresh`, as a build
-        decides) are rendered now, those of an edited template after the reload."""
+        """Apply changed records (an update of the engine: the pages they make stale are rendered now, the
+        catalogue-wide files after the reload) and templates (the pages that use them: those shown
+        and one per template now, the others after the reload)."""
         site = self.site
-        redirects_before, folders_before = site.redirects, site.folders
-        # the output is no longer what the last build's shape describes: the next build renders it all
-        shape_path(cache_folder(self.output)).unlink(missing_ok=True)
         todo: dict[str, Page] = {}
-        stale: set[str] = set()
         notes = []
-        fresh = None
+        written = removed = 0
         if sources:
-            edit = self._reparse(sources)
-            if site.folders != folders_before:
-                raise _NeedsFullBuild("the files of a section moved to other folders")
-            fresh = plan_fresh(site, edit)
+            result = self.engine.update(sources, defer=True)
+            written, removed = result.written, result.removed
+            for out_path in itertools.chain(result.fresh.pages, result.fresh.stale):
+                self.pending.pop(out_path, None)  # rendered now, or gone
+            self.rules = read_redirect_rules(self.output)
+            self.edits += 1
+            self.pending_data = True
             notes.append(f"{len(sources)} source file(s)")
-            todo.update(fresh.pages)
-            stale |= fresh.stale
         names = {p.name for p in templates}
         if templates:
-            if self.env.cache is not None:
-                self.env.cache.clear()
+            self.engine.templates_changed()
+            self.shape_stale = True
+            env = self.renderer.env
+            if env.cache is not None:
+                env.cache.clear()
             self.renderer.items.clear()  # list entries come from macros.html
             self.renderer.partials.clear()
-            self.users = template_users(self.env, self.templates)
+            self.users = template_users(env, self.templates)
             probes: set[str] = set()  # one page per edited template, rendered now: its errors show at once
             for page in site.iter_pages():
                 uses = self.users.get(page.template, {page.template}) & names
@@ -523,30 +497,17 @@ class Preview:
         for out_path in list(self.viewed):  # what browsers show now: before the reload (a copy: requests add to it)
             if out_path in self.pending:
                 todo[out_path] = self.pending[out_path]
-        for out_path in itertools.chain(todo, stale):
+        for out_path in todo:
             self.pending.pop(out_path, None)
         if self.pending:
             notes.append(f"{len(self.pending)} more page(s) after the reload")
-        stubs = [r for r in site.redirects
-                 if "redirect.html" in names or fresh is not None and (r.from_url, r.to_url) in fresh.redirects]
         files: dict[str, str] = {}
+        stubs = []
         if "redirect.html" in names:
+            stubs = list(site.redirects)
             files.update(self.renderer.render_reference_redirects())
-        if fresh is not None and fresh.figures:  # the catalogue-wide files: written by flush_data, after the reload
-            for figid in fresh.figures:
-                if figid in site.figures:
-                    files.update((site.out_path(url), text) for url, text in render_figure_data(site, site.figures[figid]).items())
-            self.edits += 1
-            self.pending_data = True
-            if site.redirects is not redirects_before or stubs:  # a new tuple when an alias changed
-                files.update(host_files(site, self.renderer.base_path))
-        written = self._render_and_write(list(todo.values()), stubs, files)
-        removed = stale - set(todo) - set(files)
-        for out_path in removed:
-            with contextlib.suppress(FileNotFoundError):
-                (self.output / out_path).unlink()
-        self.rules = read_redirect_rules(self.output)
-        return f"{' and '.join(notes)}: {written} file(s) written, {len(removed)} removed"
+        written += self._render_and_write(list(todo.values()), stubs, files)
+        return f"{' and '.join(notes)}: {written} file(s) written, {removed} removed"
 
     def _render_and_write(self, pages: list[Page], stubs: list, files: dict[str, str]) -> int:
         """Render pages and redirect stubs (in parallel when there are many), then write every file."""
@@ -566,59 +527,12 @@ class Preview:
             _replace(self.output, out_path, text)
         return len(files) + (len(pages) if jobs > 1 else 0)
 
-    def _reparse(self, paths: set[Path]) -> Edit:
-        """Re-read the changed records and sidecar tables and apply them to the Site (`reuse.apply_edit`)."""
-        site = self.site
-        for path in paths:  # keep the sidecar table index up to date without walking the source
-            if path.suffix == ".tsv":
-                if path.exists():
-                    self.tables.setdefault(path.name, path)
-                elif self.tables.get(path.name) == path:
-                    del self.tables[path.name]
-        by_src = {fig.src_path: fig for fig in site.figures.values()}
-        records: set[Path] = set()
-        for path in paths:
-            if path.suffix == ".tsv":
-                figid = path.name.rsplit("-", 1)[0]
-                fig = site.figures.get(figid)
-                if fig is not None:
-                    records.add(Path(fig.src_path).resolve())
-            else:
-                records.add(path)
-        removed, added, problems = [], [], []
-        for path in sorted(records):
-            shown = display_path(path)
-            self.file_problems.pop(shown, None)
-            old = by_src.get(shown)
-            if old is not None:
-                removed.append(old)
-            if leads_outside(path, self.source.resolve()):
-                self.file_problems[shown] = [Problem(shown, 0, "", "a link to a file outside the source folder; "
-                                                    "not read", skipped=True)]
-            elif path.is_file():
-                mine: list[Problem] = []
-                record = load_record(path, self.tables, mine)
-                fig = Figure.from_raw(record, mine) if record is not None else None
-                if fig is not None:
-                    holder = site.figures.get(fig.figid)
-                    if holder is not None and holder.src_path != shown:
-                        raise _NeedsFullBuild(f"{shown} takes figid {fig.figid} of {holder.src_path}")
-                    added.append(fig)
-                if mine:
-                    self.file_problems[shown] = mine
-                    for problem in mine:  # in the terminal too, not only on the pages
-                        log.warning("%s", problem)
-        if removed and any("duplicate figid" in p.message for ps in self.file_problems.values() for p in ps):
-            raise _NeedsFullBuild("a record that lost a duplicate figid may now win")
-        edit = apply_edit(site, removed, added, problems)
-        for problem in problems:
-            self.file_problems.setdefault(problem.src_path, []).append(problem)
-        return edit
-
     def rebuild(self) -> None:
-        """Build everything from scratch (used at start)."""
+        """The first update, at start: a build when an input changed since the last one, else nothing
+        (the output is served as it is) and the model is read (`load`)."""
         with self.lock:
-            self.full_build()
+            self.full_build(force=False)
+        self.load()
 
     # --- WSGI ---------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -781,8 +695,9 @@ def run(settings: Settings, root: Path, host: str = "127.0.0.1", port: int = 800
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.default_int_handler)
-    preview = Preview(settings, root, jobs, use_cache, config, overrides)
-    preview.rebuild()
+    preview = Preview(settings, root, jobs, use_cache, config, overrides, snapshots=False)
+    with preview.lock:  # the output is served from here on; its model is read in the background
+        preview.full_build(force=False)
     server = Server(preview)
     stop = threading.Event()
     watcher = threading.Thread(target=_watch, args=(preview, IOLoop.instance(), stop), daemon=True)

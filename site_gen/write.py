@@ -1,5 +1,6 @@
-"""Stage 5, write: how a build writes the output folder (the preview updates the folder it serves in
-place, through `serve._replace`, and the search index is written by `search.run_pagefind`).
+"""Stage 5, write: how the engine writes the output folder, for a build and the preview alike (the
+preview's fast render after a template edit replaces single pages through `serve._replace`, and the
+search index is written by `search.run_pagefind`).
 
 A build that renders everything (`SiteWriter`) writes a complete new site beside the old one, then
 swaps the two folders. Files whose bytes did not change are hard-linked from the old site, so they

@@ -1,4 +1,4 @@
-"""Readers of a built site for the tests: links, JSON-LD blocks, redirect rules."""
+"""Readers of a built site for the tests: links, JSON-LD blocks, redirect rules, pages and the figures they list."""
 from __future__ import annotations
 
 import json
@@ -69,3 +69,16 @@ def resolve(site: Path, url: str, base_url: str) -> bool:
 
 def internal(url: str, base_url: str) -> bool:
     return url.startswith("/") and not url.startswith("//") or url.startswith(base_url)
+
+
+def listed_figures(page: Path) -> set[str]:
+    """The figures a page lists in its main content (figid of each link to a figure page)."""
+    main = page.read_text(encoding="utf-8").split('<main id="main">')[1]
+    return set(re.findall(r'href="/figures/([^"/]+)\.html"', main))
+
+
+def section_page(output: Path, section: str, name: str) -> str:
+    """The text of the one page of that name below a section folder (prefix folders or not)."""
+    found = list((output / section).rglob(name))
+    assert len(found) == 1, f"{section}/{name}"
+    return found[0].read_text(encoding="utf-8")

@@ -1,15 +1,18 @@
-"""The model store: records and the index kept between builds, figures read from it only when needed."""
+"""cache: the model store: records and the index kept between builds, read again only when their files change."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
+import sqlite3
 
 import pytest
 
 from bench.corpus import write_corpus
 from site_gen import cache
-from site_gen.cache import ModelStore, cache_folder
+from site_gen.cache import STORE_NAME, ModelStore, cache_folder, prefetch
 from site_gen.model import HEAVY_FIELDS, Figure, StoredFigure, facts, stored
-from tests.conftest import run_build
+from tests.conftest import REPO, SEEDS, append_row as _append_row, make_settings, run_build
 
 
 @pytest.fixture
@@ -98,3 +101,99 @@ def test_the_store_is_made_again_for_another_generator(corpus, monkeypatch):
     monkeypatch.setattr(cache, "generator_key", lambda: "another generator")
     result = run_build(src, out, force=True)
     assert result.parsed == 40 and result.reused == 0
+
+
+# --- rebuilds re-read only the changed records (scenario tests, as they were in test_rebuild.py) -----
+
+@pytest.fixture
+def seeds(tmp_path):
+    shutil.copytree(SEEDS, tmp_path / "src")
+    return tmp_path / "src", tmp_path / "out"
+
+
+@pytest.mark.scenario
+def test_a_rebuild_parses_only_the_changed_record(seeds):
+    src, out = seeds
+    records = sorted(p for p in src.rglob("*") if p.suffix in (".md", ".txt") and "_pages" not in p.parts)
+    first = run_build(src, out)
+    assert (first.parsed, first.reused) == (len(records), 0)
+    records[0].write_text(records[0].read_text(encoding="utf-8").replace("figtitle: ", "figtitle: New ", 1),
+                          encoding="utf-8")
+    second = run_build(src, out)
+    assert (second.parsed, second.reused) == (1, len(records) - 1)
+    assert any(f.title.startswith("New ") for f in second.site.figures.values())
+
+
+@pytest.mark.scenario
+def test_same_bytes_with_a_new_identity_are_not_parsed_again(seeds):
+    src, out = seeds
+    run_build(src, out)
+    for path in src.rglob("*"):  # as a fresh checkout would: every file rewritten with the same bytes
+        if path.is_file():
+            data = path.read_bytes()
+            path.unlink()
+            path.write_bytes(data)
+            os.utime(path, ns=(1, 1))
+    again = run_build(src, out, force=True)
+    assert again.parsed == 0 and again.reused > 0
+
+
+@pytest.mark.scenario
+def test_a_changed_or_new_sidecar_table_reparses_its_record(tmp_path):
+    src = tmp_path / "src"
+    write_corpus(src, 30, seed=5)
+    first = run_build(src, tmp_path / "out")
+    tables = sorted((src / "_data").glob("*-genes.tsv"))
+    figid = tables[0].name.removesuffix("-genes.tsv")
+    _append_row(tables[0], word="NEWWORD", match="NEWWORD", ncbigene_symbol="NEWWORD", ncbigene_id="999999")
+    second = run_build(src, tmp_path / "out")
+    assert second.parsed == 1
+    assert "999999" in {m.entrez for m in second.site.figures[figid].genes}
+    lonely = next(f for f in first.site.figures if not (src / "_data" / f"{f}-chemicals.tsv").exists()
+                  and not any(p.name.startswith(f"{f}-chemicals") for p in src.rglob("*.tsv")))
+    (src / "_data" / f"{lonely}-chemicals.tsv").write_text("word\tmesh\naspirin\tmesh:D001241\n", encoding="utf-8")
+    third = run_build(src, tmp_path / "out")
+    assert third.parsed == 1
+    assert "D001241" in {m.mesh for m in third.site.figures[lonely].chemicals}
+
+
+@pytest.mark.scenario
+def test_a_damaged_or_foreign_cache_is_ignored(seeds):
+    src, out = seeds
+    cold = run_build(src, out)
+    store = cache_folder(out) / STORE_NAME
+    assert store.is_file()
+    db = sqlite3.connect(store)
+    with db:  # as another generator wrote it
+        db.execute("UPDATE state SET value = ? WHERE name = 'generator'", (b"another generator",))
+    db.close()
+    again = run_build(src, out, force=True)
+    assert again.parsed == cold.parsed and again.reused == 0
+    assert sorted(again.site.figures) == sorted(cold.site.figures)
+    assert run_build(src, out, force=True).parsed == 0  # and it was made again
+    store.write_bytes(b"not a database" * 100)
+    damaged = run_build(src, out, force=True)
+    assert damaged.parsed == cold.parsed and sorted(damaged.site.figures) == sorted(cold.site.figures)
+    assert run_build(src, out, force=True).parsed == 0
+
+
+@pytest.mark.scenario
+def test_no_cache_parses_everything(seeds):
+    src, out = seeds
+    run_build(src, out)
+    from site_gen.build import build
+    result = build(make_settings(src, out), REPO, force=True, use_cache=False, jobs=1)
+    assert result.reused == 0 and result.parsed > 0
+
+
+@pytest.mark.scenario
+def test_prefetching_reads_ahead_and_tolerates_files_that_vanished(tmp_path, monkeypatch):
+    """The read-ahead hint asks for each record and the tables named after it, and a file that is
+    gone by then is left for the parser to report."""
+    (tmp_path / "PMC1__F1.md").write_text("---\nfigid: PMC1__F1\n---\n")
+    (tmp_path / "PMC1__F1-genes.tsv").write_text("word\n")
+    asked = []
+    monkeypatch.setattr(os, "posix_fadvise",
+                        lambda fd, offset, length, advice: asked.append(os.readlink(f"/proc/self/fd/{fd}")))
+    prefetch([tmp_path / "PMC1__F1.md", tmp_path / "gone.md"], {"PMC1__F1-genes.tsv": tmp_path / "PMC1__F1-genes.tsv"})
+    assert asked == [str(tmp_path / "PMC1__F1.md"), str(tmp_path / "PMC1__F1-genes.tsv")]

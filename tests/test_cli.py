@@ -1,18 +1,12 @@
 """The command line: settings from the config file, flags that override them, exit codes."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 from site_gen.cli import main
-from tests.conftest import REPO, minimal_record, write_files
+from tests.conftest import REPO, minimal_record, write_config, write_files
 from tests.sitecheck import site_file
-
-
-def write_config(path, body: str):
-    path.write_text(f"[tool.site_gen]\n{body}\ntemplates = '{REPO / 'templates'}'\nstatic = '{REPO / 'static'}'\n")
-    return path
 
 
 def test_build_reads_config_and_flags_override_it(tmp_path, monkeypatch):
@@ -40,21 +34,6 @@ def test_base_url_with_a_path_prefixes_every_internal_link(tmp_path, monkeypatch
     assert 'href="/organisms/' not in page
 
 
-def test_all_bad_settings_are_reported_in_one_run(tmp_path, monkeypatch, capsys):
-    config = write_config(tmp_path / "site.toml",
-                          "base_url = 'ftp://nope'\npage_size = 0\ncolour = 'blue'\nimage_url = 'https://x.org/{nothing}'")
-    monkeypatch.chdir(tmp_path)
-    assert main(["build", "--config", str(config)]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith(f"error: {config}: bad settings:")
-    for words in ("colour: unknown setting", "page_size: must be at least 1",
-                  "base_url: expected an absolute http(s) URL", "image_url: expected one of"):
-        assert words in err
-    assert main(["build", "--config", str(config), "--page-size", "5", "--image-url", "pmc"]) == 1
-    err = capsys.readouterr().err
-    assert "page_size: must" not in err and "image_url: expected" not in err and "base_url: expected" in err
-
-
 def test_strict_exit_code_and_summary(tmp_path, capfd):
     write_files(tmp_path / "src", {"a.md": minimal_record("PMC1__ok"), "b.md": "---\nfigid: [x]\n---\n"})
     cmd = [sys.executable, "-m", "site_gen", "build", "--config", str(REPO / "tests" / "empty.toml"),
@@ -67,53 +46,6 @@ def test_strict_exit_code_and_summary(tmp_path, capfd):
     strict = subprocess.run(cmd + ["--strict"], capture_output=True, text=True, cwd=tmp_path)
     assert strict.returncode == 1
     assert "--strict: nothing written" in strict.stderr
-
-
-def _build_on_a_terminal(output, *flags: str, env_extra: dict | None = None) -> bytes:
-    """Run `site-gen build` with its stderr on a pseudo-terminal of 100 columns; what it drew."""
-    import fcntl
-    import pty
-    import select
-    import struct
-    import termios
-
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k != "CI"} | (env_extra or {})
-    cmd = [sys.executable, "-m", "site_gen", "build", "--source", str(REPO / "seeds"), "--output",
-           str(output), "--templates", str(REPO / "templates"), "--static", str(REPO / "static"),
-           "--search-index", "none", "--jobs", "1", *flags]
-    proc = subprocess.Popen(cmd, stdin=follower, stdout=follower, stderr=follower, env=env, cwd=REPO)
-    os.close(follower)
-    drawn = b""
-    while True:
-        ready, _, _ = select.select([leader], [], [], 60)
-        if not ready:
-            break
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the child closed its end
-            break
-        if not chunk:
-            break
-        drawn += chunk
-    os.close(leader)
-    assert proc.wait(timeout=60) == 0
-    return drawn
-
-
-def test_a_progress_bar_on_a_terminal_only(tmp_path):
-    drawn = _build_on_a_terminal(tmp_path / "a")
-    assert b"render  :" in drawn and b"items" in drawn and b"%|" in drawn
-    assert b"built 5 figures" in drawn
-    quiet = _build_on_a_terminal(tmp_path / "b", "--quiet")
-    assert b"%|" not in quiet
-    in_ci = _build_on_a_terminal(tmp_path / "c", env_extra={"CI": "true"})
-    assert b"%|" not in in_ci and b"built 5 figures" in in_ci
-    piped = subprocess.run([sys.executable, "-m", "site_gen", "build", "--source", str(REPO / "seeds"), "--output",
-                            str(tmp_path / "d"), "--search-index", "none"],
-                           capture_output=True, cwd=REPO, env={k: v for k, v in os.environ.items() if k != "CI"})
-    assert piped.returncode == 0 and b"%|" not in piped.stderr
 
 
 def test_a_missing_config_file_or_folder_is_an_error_that_names_it(tmp_path, monkeypatch, capsys):
@@ -183,25 +115,3 @@ def test_help_gives_examples_exit_codes_and_environment(capsys):
     out = capsys.readouterr().out
     for words in ("site-gen serve -p 8080", "exit status:", "SOURCE_DATE_EPOCH", "-o OUTPUT, -d OUTPUT, --output OUTPUT"):
         assert words in out
-
-
-def test_new_writes_a_catalogue_that_builds_at_once_and_only_into_an_empty_folder(tmp_path, monkeypatch, capsys):
-    target = tmp_path / "my-catalogue"
-    assert main(["new", str(target)]) == 0
-    assert "site-gen serve" in capsys.readouterr().err
-    for name in ("templates", "static"):  # the generator's own, as they are
-        mine = {p.relative_to(REPO / name): p.read_bytes() for p in (REPO / name).rglob("*") if p.is_file()}
-        assert {p.relative_to(target / name): p.read_bytes() for p in (target / name).rglob("*") if p.is_file()} == mine
-    monkeypatch.chdir(target)  # its own settings, nothing from this project
-    assert main(["build", "-q", "--search-index", "none"]) == 0
-    page = site_file(target / "_site", "/figures/PMC100003__mb2410470011.html").read_text()
-    assert "<title>Summary of the signaling pathway that connects neuropeptides to the AR" in page
-    assert '<link rel="canonical" href="https://example.org/figures/PMC100003__mb2410470011.html">' in page
-    assert "my catalogue" in page  # the title it was given, from the folder's name
-    assert site_file(target / "_site", "/genes/36384.html").is_file()  # from its gene table
-    assert site_file(target / "_site", "/figures/PMC100003__F11").is_file()  # its alias
-    assert main(["check"]) == 0  # no problems in it
-    capsys.readouterr()
-    assert main(["new", str(target)]) == 1  # not over an existing catalogue
-    assert "not an empty folder" in capsys.readouterr().err
-    assert main(["new", str(target / "records" / "figures" / "PMC100003__mb2410470011.md")]) == 1

@@ -1,5 +1,4 @@
-"""What site_gen relies on inside the libraries it pins (pyproject.toml): each check names the library
-whose upgrade broke it, so an upgrade fails here, loudly, and not as slower or wrong pages."""
+"""What site_gen relies on in its pinned libraries: an upgrade that breaks it fails here, naming the library."""
 from __future__ import annotations
 
 import markupsafe

@@ -172,7 +172,8 @@ def test_the_preview_after_each_edit_is_a_cold_build(corpus, tmp_path, seed, mon
     shutil.copytree(corpus, src)
     templates = tmp_path / "templates"
     shutil.copytree(REPO / "templates", templates)
-    live = Preview(make_settings(src, tmp_path / "site", templates=str(templates), page_size=PAGE_SIZE), REPO, jobs=1)
+    settings = make_settings(src, tmp_path / "site", templates=str(templates), page_size=PAGE_SIZE)
+    live = Preview(settings, REPO, jobs=1)
     live.rebuild()
     editor, done = Editor(src, seed), []
     for _ in range(STEPS):
@@ -181,3 +182,8 @@ def test_the_preview_after_each_edit_is_a_cold_build(corpus, tmp_path, seed, mon
         live.flush_data()
         assert live.error is None, (done, live.error)
         _check(tmp_path / "site", _cold(src, tmp_path / "cold"), done)
+    # the preview and the build are one engine: a build after the preview reads no record again and
+    # renders no page but the fixed ones
+    after = build(settings, REPO, jobs=1)
+    assert after.parsed == 0 and after.rendered <= len(live.site.page_groups["fixed"]), done
+    _check(tmp_path / "site", _cold(src, tmp_path / "cold"), done)

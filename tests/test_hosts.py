@@ -1,6 +1,4 @@
-"""The `host` presets (site_gen/hosts.py): a plain site works from Python's own `http.server` with no
-rewriting, a GitHub Pages site under its project path, and a site too big for its host is refused
-with the limit it passes, before anything is written."""
+"""hosts: the `host` presets: plain and GitHub Pages sites served as those hosts serve them, and their limits."""
 from __future__ import annotations
 
 import functools
@@ -15,7 +13,6 @@ import pytest
 
 from site_gen import hosts
 from site_gen.errors import SiteError
-from site_gen.settings import load_settings
 from tests.conftest import copy_full_source, minimal_record, run_build, snapshot, write_files
 from tests.sitecheck import page_links
 
@@ -142,11 +139,6 @@ def test_an_update_in_place_that_would_pass_the_limit_is_refused_and_leaves_the_
     monkeypatch.setattr(hosts, "GITHUB_SITE_LIMIT", 10**9)
     run_build(source, tmp_path / "out", host="github-pages")  # the same edit, within the limit
     assert "A much longer title" in (tmp_path / "out" / "figures" / "PMC1__A.html").read_text()
-
-
-def test_an_unknown_host_is_a_settings_error(tmp_path):
-    with pytest.raises(SiteError, match=r"host: expected one of netlify, github-pages, plain, got 'vercel'"):
-        load_settings(None, {"host": "vercel"})
 
 
 def test_more_rules_than_netlify_advises_are_refused(tmp_path, monkeypatch):

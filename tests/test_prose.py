@@ -1,5 +1,4 @@
-"""The site's own pages written in Markdown (site_gen/prose.py): read from the source's `_pages/`,
-reported when bad, rendered through their template with the numbers the build counted."""
+"""prose: the site's own Markdown pages (`_pages/`): read, reported when bad, rendered with the build's numbers."""
 from __future__ import annotations
 
 import re

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shutil
 from collections import defaultdict
@@ -14,7 +13,6 @@ import yaml
 from bench.corpus import write_corpus
 from site_gen.errors import SiteError
 from site_gen.index import slugify_organism
-from site_gen.parallel import run_shares
 from site_gen.render import FEED_ENTRIES
 from tests.conftest import EPOCH, run_build, snapshot
 from tests.sitecheck import site_file
@@ -177,15 +175,3 @@ def test_a_gene_named_in_many_figures_holds_its_strings_once(corpus):
     assert repeated, "the corpus should name some gene or organism in several figures"
     assert all(len(by_value[v]) == 1 for v in repeated)
     assert site.tallies == {}
-
-
-def _share(shared, index, jobs):
-    return index, jobs, os.getpid(), shared
-
-
-def test_work_is_shared_with_the_parent_doing_the_first_share():
-    results = run_shares(_share, "state", 3)
-    assert [r[:2] for r in results] == [(0, 3), (1, 3), (2, 3)]
-    assert results[0][2] == os.getpid() and os.getpid() not in {r[2] for r in results[1:]}
-    assert all(r[3] == "state" for r in results)
-    assert run_shares(_share, "state", 1) == [(0, 1, os.getpid(), "state")]

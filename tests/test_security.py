@@ -6,12 +6,8 @@ import json
 import re
 from html.parser import HTMLParser
 
-from hypothesis import given, strategies as st
-from markupsafe import Markup, escape
-
 from site_gen import hosts
-from site_gen.render import fast_escape, make_environment
-from tests.conftest import REPO, minimal_record, run_build, write_files
+from tests.conftest import minimal_record, run_build, write_files
 from tests.sitecheck import jsonld_blocks, site_file
 
 
@@ -118,21 +114,3 @@ def test_markup_in_every_field_reaches_no_page_unescaped(tmp_path):
             assert "</script" not in text and "<" not in text  # safe even if inlined into a page
     for line in gzip.decompress((out / "downloads/pfocr-figures.jsonl.gz").read_bytes()).decode().splitlines():
         json.loads(line)
-
-
-class _Html:
-    def __init__(self, text: str):
-        self.text = text
-
-    def __html__(self) -> str:
-        return self.text
-
-
-@given(st.one_of(st.text(), st.text().map(Markup), st.integers(), st.none(), st.text().map(_Html)))
-def test_templates_escape_exactly_as_markupsafe(value):
-    # the build's templates call render.fast_escape for every {{ value }}: it must agree with markupsafe
-    out = fast_escape(value)
-    assert type(out) is Markup
-    assert out == escape(value)
-    template = make_environment(REPO / "templates").from_string("<p title='{{ v }}'>{{ v }}</p>")
-    assert template.render(v=value) == f"<p title='{escape(value)}'>{escape(value)}</p>"

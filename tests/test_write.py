@@ -1,8 +1,7 @@
-"""A build that renders everything, killed at any moment, leaves a complete site: the previous one, or
-the new one if the swap was already done; never a mix, never half a file. A rebuild that updates the
-output in place, killed at any moment, leaves no half-written file, and the next build completes it."""
+"""write: a build killed at any moment leaves a whole site and the next one completes it; unchanged files are linked."""
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import write_corpus
+from site_gen.write import SiteWriter
 from tests.conftest import EPOCH, REPO, snapshot
 
 
@@ -145,3 +145,108 @@ def test_an_update_that_fails_after_its_journal_is_completed(tmp_path, monkeypat
     run_build(src, tmp_path / "site")
     assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold-a")
     assert not list(tmp_path.glob(".site.update-*"))
+
+
+# --- files the previous site already holds are linked or copied from it --------------------------
+
+@pytest.mark.parametrize("new, linked", [
+    (["line 1\n", "line 2\n"], True),  # the same bytes, in other chunks than they were written in
+    (["line 1\nline 2\n"], True),
+    (["line 1\n", "line X\n"], False),  # a change in the middle
+    (["line 1\n"], False),  # shorter
+    (["line 1\n", "line 2\n", "line 3\n"], False),  # longer
+])
+def test_a_streamed_file_is_linked_from_the_previous_site_only_when_its_bytes_are_the_same(tmp_path, new, linked):
+    first = SiteWriter(tmp_path / "out")
+    first.claim("downloads/all.jsonl")
+    first.put_stream("downloads/all.jsonl", iter(["line 1\nline", " 2\n"]))
+    first.commit()
+    old_inode = (tmp_path / "out/downloads/all.jsonl").stat().st_ino
+    second = SiteWriter(tmp_path / "out")
+    second.claim("downloads/all.jsonl")
+    second.put_stream("downloads/all.jsonl", iter(new))
+    second.commit()
+    path = tmp_path / "out/downloads/all.jsonl"
+    assert path.read_text() == "".join(new)
+    assert (path.stat().st_ino == old_inode) == linked
+    assert (second.unchanged, second.written) == ((1, 0) if linked else (0, 1))
+
+
+def test_linking_from_the_previous_site_is_all_or_nothing(tmp_path):
+    first = SiteWriter(tmp_path / "out")
+    for out_path in ("data/a.json", "data/a-genes.tsv", "data/b.json"):
+        first.write(out_path, out_path)
+    (first.staging / "data" / "b-genes.tsv").mkdir()  # not a file
+    first.commit()
+    second = SiteWriter(tmp_path / "out")
+    for out_path in ("data/a.json", "data/a-genes.tsv", "data/b.json", "data/b-genes.tsv", "data/c.json"):
+        second.claim(out_path)
+    assert second.reuse("data/a.json", "data/a-genes.tsv")
+    assert not second.reuse("data/b.json", "data/c.json")  # c is missing: b is not left linked
+    assert not second.reuse("data/b.json", "data/b-genes.tsv")
+    assert sorted(p.name for p in (second.staging / "data").iterdir()) == ["a-genes.tsv", "a.json"]
+    assert (second.staging / "data" / "a.json").stat().st_ino == (tmp_path / "out" / "data" / "a.json").stat().st_ino
+    assert second.unchanged == 2
+    second.abort()
+
+
+OLD_SEGMENTS = {"a": "A", "b": "BB", "c": "CCC", "d": "DDDD"}
+
+
+@pytest.mark.parametrize("new, linked", [
+    ({"a": None, "b": None, "c": None, "d": None}, True),  # every segment copied, in its place
+    ({"a": None, "b": "B2", "c": None, "d": None}, False),  # one changed in the middle
+    ({"d": None, "a": None, "b": None, "c": None}, False),  # another order
+    ({"a": None, "b": None, "d": None}, False),  # one gone
+    ({"b": None, "c": None, "d": None}, False),  # the first gone: no separator before the new first
+    ({"a": None, "b": None, "c": None, "d": None, "e": "EEEEE"}, False),  # one added
+    ({"x": "X", "a": None, "b": None, "c": None, "d": None}, False),
+    ({}, False),
+])
+@pytest.mark.parametrize("copy_file_range", [True, False])
+def test_a_file_of_segments_copies_the_unchanged_ones_from_the_previous_site(tmp_path, monkeypatch, new, linked,
+                                                                            copy_file_range):
+    if not copy_file_range:  # a system without it: read and write
+        def refuse(*args, **kwargs):
+            raise OSError(errno.ENOSYS, "copy_file_range")
+        monkeypatch.setattr(os, "copy_file_range", refuse)
+    first = SiteWriter(tmp_path / "out")
+    first.claim("search.json")
+    layout = first.put_segments("search.json", "[", ",", "]\n", iter(OLD_SEGMENTS.items()))
+    first.commit()
+    path = tmp_path / "out/search.json"
+    data = path.read_bytes()
+    assert data == b"[A,BB,CCC,DDDD]\n" and layout.size == len(data)
+    assert {name: data[start:start + length] for name, (start, length) in layout.spans.items()} == \
+        {name: text.encode() for name, text in OLD_SEGMENTS.items()}
+    old_inode = path.stat().st_ino
+
+    second = SiteWriter(tmp_path / "out")
+    second.claim("search.json")
+    old = second.previous_layout("search.json", layout)
+    assert old == layout
+    made = second.put_segments("search.json", "[", ",", "]\n", iter(new.items()), old)
+    second.commit()
+    texts = {name: OLD_SEGMENTS[name] if text is None else text for name, text in new.items()}
+    data = path.read_bytes()
+    assert data == ("[" + ",".join(texts.values()) + "]\n").encode()
+    assert made.size == len(data)
+    assert {name: data[start:start + length] for name, (start, length) in made.spans.items()} == \
+        {name: text.encode() for name, text in texts.items()}
+    assert (path.stat().st_ino == old_inode) == linked
+    assert (second.unchanged, second.written) == ((1, 0) if linked else (0, 1))
+
+
+def test_a_file_of_segments_changed_since_the_last_build_is_not_copied_from(tmp_path):
+    first = SiteWriter(tmp_path / "out")
+    first.claim("all.jsonl")
+    layout = first.put_segments("all.jsonl", "", "", "", iter([("a", "1\n"), ("b", "2\n")]))
+    first.commit()
+    second = SiteWriter(tmp_path / "out")
+    assert second.previous_layout("all.jsonl", layout) == layout
+    assert second.previous_layout("all.jsonl", None) is None
+    (tmp_path / "out/all.jsonl").write_text("1\n2\n3\n")  # not the file the layout describes
+    assert second.previous_layout("all.jsonl", layout) is None
+    (tmp_path / "out/all.jsonl").unlink()
+    assert second.previous_layout("all.jsonl", layout) is None
+    second.abort()

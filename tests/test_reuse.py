@@ -1,108 +1,21 @@
-"""Rebuilds: the model store re-reads only changed records, and only the pages an edit touches are
-rendered again, yet every rebuild gives the same bytes as a cold build of the same input."""
+"""reuse: a rebuild renders only the pages an edit touches, yet writes the same bytes as a cold build."""
 from __future__ import annotations
 
-import errno
 import os
 import shutil
-import sqlite3
 
 import pytest
 
 from bench.corpus import write_corpus
-from site_gen.cache import STORE_NAME, cache_folder, prefetch
 from site_gen.index import PLAIN
 from site_gen.render import REFERENCE_REDIRECTS, Renderer
 from site_gen.write import SiteWriter
-from tests.conftest import REPO, SEEDS, make_settings, minimal_record, run_build, snapshot, write_files
+from tests.conftest import (REPO, append_row as _append_row, make_settings, minimal_record, run_build, snapshot,
+                            write_files)
 
 FIGURES = 120
 PAGE_SIZE = 20
 
-
-def _append_row(table, **cells) -> None:
-    header = table.read_text(encoding="utf-8").split("\n", 1)[0].split("\t")
-    with table.open("a", encoding="utf-8") as f:
-        f.write("\t".join(cells.get(column, "") for column in header) + "\n")
-
-
-@pytest.fixture
-def seeds(tmp_path):
-    shutil.copytree(SEEDS, tmp_path / "src")
-    return tmp_path / "src", tmp_path / "out"
-
-
-def test_a_rebuild_parses_only_the_changed_record(seeds):
-    src, out = seeds
-    records = sorted(p for p in src.rglob("*") if p.suffix in (".md", ".txt") and "_pages" not in p.parts)
-    first = run_build(src, out)
-    assert (first.parsed, first.reused) == (len(records), 0)
-    records[0].write_text(records[0].read_text(encoding="utf-8").replace("figtitle: ", "figtitle: New ", 1),
-                          encoding="utf-8")
-    second = run_build(src, out)
-    assert (second.parsed, second.reused) == (1, len(records) - 1)
-    assert any(f.title.startswith("New ") for f in second.site.figures.values())
-
-
-def test_same_bytes_with_a_new_identity_are_not_parsed_again(seeds):
-    src, out = seeds
-    run_build(src, out)
-    for path in src.rglob("*"):  # as a fresh checkout would: every file rewritten with the same bytes
-        if path.is_file():
-            data = path.read_bytes()
-            path.unlink()
-            path.write_bytes(data)
-            os.utime(path, ns=(1, 1))
-    again = run_build(src, out, force=True)
-    assert again.parsed == 0 and again.reused > 0
-
-
-def test_a_changed_or_new_sidecar_table_reparses_its_record(tmp_path):
-    src = tmp_path / "src"
-    write_corpus(src, 30, seed=5)
-    first = run_build(src, tmp_path / "out")
-    tables = sorted((src / "_data").glob("*-genes.tsv"))
-    figid = tables[0].name.removesuffix("-genes.tsv")
-    _append_row(tables[0], word="NEWWORD", match="NEWWORD", ncbigene_symbol="NEWWORD", ncbigene_id="999999")
-    second = run_build(src, tmp_path / "out")
-    assert second.parsed == 1
-    assert "999999" in {m.entrez for m in second.site.figures[figid].genes}
-    lonely = next(f for f in first.site.figures if not (src / "_data" / f"{f}-chemicals.tsv").exists()
-                  and not any(p.name.startswith(f"{f}-chemicals") for p in src.rglob("*.tsv")))
-    (src / "_data" / f"{lonely}-chemicals.tsv").write_text("word\tmesh\naspirin\tmesh:D001241\n", encoding="utf-8")
-    third = run_build(src, tmp_path / "out")
-    assert third.parsed == 1
-    assert "D001241" in {m.mesh for m in third.site.figures[lonely].chemicals}
-
-
-def test_a_damaged_or_foreign_cache_is_ignored(seeds):
-    src, out = seeds
-    cold = run_build(src, out)
-    store = cache_folder(out) / STORE_NAME
-    assert store.is_file()
-    db = sqlite3.connect(store)
-    with db:  # as another generator wrote it
-        db.execute("UPDATE state SET value = ? WHERE name = 'generator'", (b"another generator",))
-    db.close()
-    again = run_build(src, out, force=True)
-    assert again.parsed == cold.parsed and again.reused == 0
-    assert sorted(again.site.figures) == sorted(cold.site.figures)
-    assert run_build(src, out, force=True).parsed == 0  # and it was made again
-    store.write_bytes(b"not a database" * 100)
-    damaged = run_build(src, out, force=True)
-    assert damaged.parsed == cold.parsed and sorted(damaged.site.figures) == sorted(cold.site.figures)
-    assert run_build(src, out, force=True).parsed == 0
-
-
-def test_no_cache_parses_everything(seeds):
-    src, out = seeds
-    run_build(src, out)
-    from site_gen.build import build
-    result = build(make_settings(src, out), REPO, force=True, use_cache=False, jobs=1)
-    assert result.reused == 0 and result.parsed > 0
-
-
-# --- only what an edit touches is rendered, and the result is what a cold build gives ----------
 
 def _edit(path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
@@ -227,121 +140,6 @@ def test_an_output_folder_replaced_since_is_not_linked_from(generated, tmp_path,
     os.rename(tmp_path / "copy", site)  # the same files in another folder: not the output the shape describes
     again = run_build(generated / "src", site, page_size=PAGE_SIZE, force=True)
     assert again.rendered == first.rendered
-
-
-def test_prefetching_reads_ahead_and_tolerates_files_that_vanished(tmp_path, monkeypatch):
-    """The read-ahead hint asks for each record and the tables named after it, and a file that is
-    gone by then is left for the parser to report."""
-    (tmp_path / "PMC1__F1.md").write_text("---\nfigid: PMC1__F1\n---\n")
-    (tmp_path / "PMC1__F1-genes.tsv").write_text("word\n")
-    asked = []
-    monkeypatch.setattr(os, "posix_fadvise",
-                        lambda fd, offset, length, advice: asked.append(os.readlink(f"/proc/self/fd/{fd}")))
-    prefetch([tmp_path / "PMC1__F1.md", tmp_path / "gone.md"], {"PMC1__F1-genes.tsv": tmp_path / "PMC1__F1-genes.tsv"})
-    assert asked == [str(tmp_path / "PMC1__F1.md"), str(tmp_path / "PMC1__F1-genes.tsv")]
-
-
-@pytest.mark.parametrize("new, linked", [
-    (["line 1\n", "line 2\n"], True),  # the same bytes, in other chunks than they were written in
-    (["line 1\nline 2\n"], True),
-    (["line 1\n", "line X\n"], False),  # a change in the middle
-    (["line 1\n"], False),  # shorter
-    (["line 1\n", "line 2\n", "line 3\n"], False),  # longer
-])
-def test_a_streamed_file_is_linked_from_the_previous_site_only_when_its_bytes_are_the_same(tmp_path, new, linked):
-    first = SiteWriter(tmp_path / "out")
-    first.claim("downloads/all.jsonl")
-    first.put_stream("downloads/all.jsonl", iter(["line 1\nline", " 2\n"]))
-    first.commit()
-    old_inode = (tmp_path / "out/downloads/all.jsonl").stat().st_ino
-    second = SiteWriter(tmp_path / "out")
-    second.claim("downloads/all.jsonl")
-    second.put_stream("downloads/all.jsonl", iter(new))
-    second.commit()
-    path = tmp_path / "out/downloads/all.jsonl"
-    assert path.read_text() == "".join(new)
-    assert (path.stat().st_ino == old_inode) == linked
-    assert (second.unchanged, second.written) == ((1, 0) if linked else (0, 1))
-
-
-def test_linking_from_the_previous_site_is_all_or_nothing(tmp_path):
-    first = SiteWriter(tmp_path / "out")
-    for out_path in ("data/a.json", "data/a-genes.tsv", "data/b.json"):
-        first.write(out_path, out_path)
-    (first.staging / "data" / "b-genes.tsv").mkdir()  # not a file
-    first.commit()
-    second = SiteWriter(tmp_path / "out")
-    for out_path in ("data/a.json", "data/a-genes.tsv", "data/b.json", "data/b-genes.tsv", "data/c.json"):
-        second.claim(out_path)
-    assert second.reuse("data/a.json", "data/a-genes.tsv")
-    assert not second.reuse("data/b.json", "data/c.json")  # c is missing: b is not left linked
-    assert not second.reuse("data/b.json", "data/b-genes.tsv")
-    assert sorted(p.name for p in (second.staging / "data").iterdir()) == ["a-genes.tsv", "a.json"]
-    assert (second.staging / "data" / "a.json").stat().st_ino == (tmp_path / "out" / "data" / "a.json").stat().st_ino
-    assert second.unchanged == 2
-    second.abort()
-
-
-OLD_SEGMENTS = {"a": "A", "b": "BB", "c": "CCC", "d": "DDDD"}
-
-
-@pytest.mark.parametrize("new, linked", [
-    ({"a": None, "b": None, "c": None, "d": None}, True),  # every segment copied, in its place
-    ({"a": None, "b": "B2", "c": None, "d": None}, False),  # one changed in the middle
-    ({"d": None, "a": None, "b": None, "c": None}, False),  # another order
-    ({"a": None, "b": None, "d": None}, False),  # one gone
-    ({"b": None, "c": None, "d": None}, False),  # the first gone: no separator before the new first
-    ({"a": None, "b": None, "c": None, "d": None, "e": "EEEEE"}, False),  # one added
-    ({"x": "X", "a": None, "b": None, "c": None, "d": None}, False),
-    ({}, False),
-])
-@pytest.mark.parametrize("copy_file_range", [True, False])
-def test_a_file_of_segments_copies_the_unchanged_ones_from_the_previous_site(tmp_path, monkeypatch, new, linked,
-                                                                            copy_file_range):
-    if not copy_file_range:  # a system without it: read and write
-        def refuse(*args, **kwargs):
-            raise OSError(errno.ENOSYS, "copy_file_range")
-        monkeypatch.setattr(os, "copy_file_range", refuse)
-    first = SiteWriter(tmp_path / "out")
-    first.claim("search.json")
-    layout = first.put_segments("search.json", "[", ",", "]\n", iter(OLD_SEGMENTS.items()))
-    first.commit()
-    path = tmp_path / "out/search.json"
-    data = path.read_bytes()
-    assert data == b"[A,BB,CCC,DDDD]\n" and layout.size == len(data)
-    assert {name: data[start:start + length] for name, (start, length) in layout.spans.items()} == \
-        {name: text.encode() for name, text in OLD_SEGMENTS.items()}
-    old_inode = path.stat().st_ino
-
-    second = SiteWriter(tmp_path / "out")
-    second.claim("search.json")
-    old = second.previous_layout("search.json", layout)
-    assert old == layout
-    made = second.put_segments("search.json", "[", ",", "]\n", iter(new.items()), old)
-    second.commit()
-    texts = {name: OLD_SEGMENTS[name] if text is None else text for name, text in new.items()}
-    data = path.read_bytes()
-    assert data == ("[" + ",".join(texts.values()) + "]\n").encode()
-    assert made.size == len(data)
-    assert {name: data[start:start + length] for name, (start, length) in made.spans.items()} == \
-        {name: text.encode() for name, text in texts.items()}
-    assert (path.stat().st_ino == old_inode) == linked
-    assert (second.unchanged, second.written) == ((1, 0) if linked else (0, 1))
-
-
-def test_a_file_of_segments_changed_since_the_last_build_is_not_copied_from(tmp_path):
-    first = SiteWriter(tmp_path / "out")
-    first.claim("all.jsonl")
-    layout = first.put_segments("all.jsonl", "", "", "", iter([("a", "1\n"), ("b", "2\n")]))
-    first.commit()
-    second = SiteWriter(tmp_path / "out")
-    assert second.previous_layout("all.jsonl", layout) == layout
-    assert second.previous_layout("all.jsonl", None) is None
-    (tmp_path / "out/all.jsonl").write_text("1\n2\n3\n")  # not the file the layout describes
-    assert second.previous_layout("all.jsonl", layout) is None
-    (tmp_path / "out/all.jsonl").unlink()
-    assert second.previous_layout("all.jsonl", layout) is None
-    second.abort()
 
 
 def test_an_edit_that_changes_what_other_figures_show_of_an_entity_renders_their_pages(tmp_path, monkeypatch):

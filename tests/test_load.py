@@ -1,12 +1,13 @@
-"""Each bad-input case reports `file:line: field: problem`, and good records beside it are still built."""
+"""load: records, front matter and tables read from disk; bad input said as file:line: field, good records built."""
 from __future__ import annotations
 
 import shutil
 
 import pytest
 
-from tests.conftest import CASES, minimal_record, run_build, write_files
+from tests.conftest import CASES, GOOD, build_with, minimal_record, run_build, write_files
 from tests.sitecheck import site_file
+
 
 # case file → (line, field, words the message must contain, record skipped?)
 CASES_EXPECTED = {
@@ -63,19 +64,6 @@ def test_every_problem_of_a_run_is_reported_and_counted(tmp_path, monkeypatch):
     assert summary.startswith(f"{len(CASES_EXPECTED)} problem(s) in {len(CASES_EXPECTED)} file(s); {skipped} record(s) skipped")
 
 
-def test_duplicate_figid_names_both_files(tmp_path, monkeypatch):
-    source = write_files(tmp_path / "src", {
-        "a.md": minimal_record("PMC5__same", figtitle="First"),
-        "b.md": minimal_record("PMC5__same", figtitle="Second"),
-    })
-    monkeypatch.chdir(tmp_path)
-    result = run_build(source, tmp_path / "out")
-    (problem,) = result.problems
-    assert str(problem).startswith("src/b.md:2: figid: duplicate figid 'PMC5__same': also in src/a.md")
-    page = site_file(tmp_path / "out", "/figures/PMC5__same.html").read_text()
-    assert "First" in page and "Second" not in page
-
-
 def test_missing_tsv_column_is_reported_with_table_file(tmp_path, monkeypatch):
     source = write_files(tmp_path / "src", {
         "a.md": minimal_record("PMC6__tsv"),
@@ -101,8 +89,67 @@ def test_short_tsv_row_is_reported_and_others_kept(tmp_path, monkeypatch):
     assert site_file(tmp_path / "out", "/genes/207.html").is_file()
 
 
-def test_strict_fails_and_writes_nothing(tmp_path):
-    source = write_files(tmp_path / "src", {"a.md": minimal_record("PMC7__a", year="'not a year'")})
-    result = run_build(source, tmp_path / "out", strict=True)
-    assert not result.ok
-    assert not (tmp_path / "out").exists()
+def test_bom_crlf_and_both_suffixes_are_read(tmp_path):
+    crlf = minimal_record("PMC3__crlf").replace("\n", "\r\n")
+    source = write_files(tmp_path / "src", {
+        "a.md": "\ufeff" + minimal_record("PMC3__bom"),
+        "b.txt": crlf,
+        "notes.rst": "not a record",
+    })
+    result = run_build(source, tmp_path / "out")
+    assert result.problems == []
+    assert sorted(result.site.figures) == ["PMC3__bom", "PMC3__crlf"]
+
+
+def test_enormous_caption_and_thousands_of_mention_rows(tmp_path, monkeypatch):
+    caption = "word " * 400_000  # 2 MB
+    rows = "".join(f"9606\tHomo sapiens\tPrimates\tG{i}\tG{i}\tG{i}\t{100000 + i}\tx\n" for i in range(5000))
+    header = "organism_id\torganism_name\torganism_group\tword\tmatch\tncbigene_symbol\tncbigene_id\tsource\n"
+    result = build_with(tmp_path, monkeypatch, {
+        "big.md": minimal_record("PMC1__big", caption=caption.strip()),
+        "_data/PMC1__big-genes.tsv": header + rows,
+    })
+    assert result.problems == []
+    page = site_file(tmp_path / "out", "/figures/PMC1__big.html").read_text()
+    assert page.count("<tr>") >= 5000 and len(page) > 2_000_000
+    assert len(result.site.genes) == 5000
+
+
+@pytest.mark.parametrize("content, words", [
+    ("word\tmatch\tncbigene_symbol\tncbigene_id\textra\nAKT\tAKT\tAKT1\t207\tx\tmore\n", "expected 5 columns, got 6"),
+    (b"word\tmatch\tncbigene_symbol\tncbigene_id\n\xff\xfeAKT\tAKT\tAKT1\t207\n", "UTF-8"),
+    ("", "empty table"),
+])
+def test_bad_tables_are_reported(tmp_path, monkeypatch, content, words):
+    result = build_with(tmp_path, monkeypatch, {"a.md": minimal_record("PMC1__tsv"),
+                                                "_data/PMC1__tsv-genes.tsv": content})
+    assert len(result.problems) == 1 and words in str(result.problems[0]), [str(p) for p in result.problems]
+    assert str(result.problems[0]).startswith("src/_data/PMC1__tsv-genes.tsv:")
+    assert site_file(tmp_path / "out", "/figures/PMC1__tsv.html").is_file()
+
+
+@pytest.mark.parametrize("content", ["---\nlatin: [unclosed\n---\n", "---\n- a list\n---\n", b"\xff\xfe---\n",
+                                     "---\nlatin: Homo sapiens\nncbi: {a: 1}\n---\n", "no front matter"])
+def test_broken_organism_file_is_reported_and_the_organism_still_listed(tmp_path, monkeypatch, content):
+    result = build_with(tmp_path, monkeypatch, {"_organisms/homo_sapiens.md": content})
+    assert [str(p).split(":")[0] for p in result.problems] == ["src/_organisms/homo_sapiens.md"]
+    assert site_file(tmp_path / "out", "/organisms/homo_sapiens.html").is_file()
+
+
+def test_links_out_of_the_source_folder_are_not_read(tmp_path, monkeypatch):
+    secret = tmp_path / "secret.md"
+    secret.write_text(minimal_record("PMC5__secret", figtitle="SECRET-CONTENT"))
+    (tmp_path / "outside.tsv").write_text("word\tmatch\tncbigene_symbol\tncbigene_id\nLEAK\tLEAK\tLEAK\t999\n")
+    source = write_files(tmp_path / "src", GOOD | {"inside.md": minimal_record("PMC6__inside")})
+    (source / "link.md").symlink_to(secret)
+    (source / "_data").mkdir()
+    (source / "_data" / "PMC6__inside-genes.tsv").symlink_to(tmp_path / "outside.tsv")
+    (source / "ok.md").symlink_to(source / "inside.md")  # a link inside the source is fine
+    monkeypatch.chdir(tmp_path)
+    result = run_build(source, tmp_path / "out")
+    refused = sorted(str(p) for p in result.problems if "outside the source folder" in p.message)
+    assert refused == ["src/_data/PMC6__inside-genes.tsv: a link to a file outside the source folder; not read",
+                       "src/link.md: a link to a file outside the source folder; not read"]
+    for page in (tmp_path / "out").rglob("*"):
+        if page.is_file():
+            assert b"SECRET-CONTENT" not in page.read_bytes() and b"LEAK" not in page.read_bytes()
