@@ -62,6 +62,7 @@ class Engine:
         self.file_problems: dict[str, list[Problem]] = {}  # src path → its problems, when kept
         self.unindexed: set[str] = set()  # figids whose search documents changed since the index was made
         self._deferred: Fresh | None = None  # what `update(defer=True)` left for `finish`
+        self._shape_saved = False  # the shape beside the output is `shape` (no update since it was saved)
         self._whole_names = False  # two edits deferred at once: the name lookup is made afresh
 
     def folder(self, name: str) -> Path:
@@ -78,6 +79,8 @@ class Engine:
     def forget(self) -> None:
         """Drop the kept model (after a failure): the next update builds from the inputs."""
         self.site = self.renderer = self.shape = self._deferred = None
+        self._shape_saved = False
+        self.unindexed = set()
 
     # --- updates ---------------------------------------------------------------------------
     def update(self, paths=None, force: bool = False, strict: bool = False, progress: bool = False,
@@ -102,6 +105,8 @@ class Engine:
                 if self.output.is_dir() else None
             if self.shape is not None and (self.shape.generation != gathered.saved or self.shape.catalogue is None):
                 self.shape = None  # not the output of this model: the first edit builds everything
+            self.unindexed = set(self.shape.unindexed) if self.shape is not None else set()
+            self._shape_saved = self.shape is not None
 
     def _keep_model(self, site, problems: list[Problem], tables: dict) -> None:
         self.site, self.tables = site, dict(tables)
@@ -163,8 +168,9 @@ class Engine:
                 write_catalogue(site, renderer, writer, fresh)
             if settings.search_index == "pagefind":
                 with log_time(timings, "search"):
+                    changed = fresh.shown | old.unindexed if fresh else None  # (`old.unindexed`: left by a preview)
                     names, made = run_pagefind(writer.staging, site, jobs, writer.previous if fresh else None,
-                                               fresh.shown if fresh else None, keep=in_place)
+                                               changed, keep=in_place)
                     if in_place:
                         for folder in ([PAGEFIND_FOLDER] if len(made) == len(names) else
                                        [f"{PAGEFIND_FOLDER}/{name}" for name in made]):
@@ -185,6 +191,7 @@ class Engine:
             self._keep_model(site, problems, gathered.tables)
             self.renderer = renderer
             self.shape = shape
+            self._shape_saved = True
         result.written, result.unchanged = writer.written, writer.unchanged
         timings["total"] = time.perf_counter() - start
         log.info(
@@ -204,6 +211,7 @@ class Engine:
         shape.layouts = {**shape.layouts, **writer.layouts}
         shape.catalogue = frozenset(writer.catalogue)
         shape.files = writer.files
+        shape.unindexed = frozenset(self.unindexed) if self.settings.search_index == "pagefind" else frozenset()
         save_shape(cache_folder(self.output), shape)
 
     def _apply(self, paths) -> BuildResult:
@@ -214,8 +222,7 @@ class Engine:
         timings: dict = {}
         site, output = self.site, self.output
         # from here until `finish`, the output is no longer what the store's last build left
-        shape_path(cache_folder(output)).unlink(missing_ok=True)
-        _state_path(output).unlink(missing_ok=True)
+        self._forget_shape()
         folders_before = site.folders
         with log_time(timings, "parse"):
             edit, entries, gone = self._reparse(paths)
@@ -274,14 +281,30 @@ class Engine:
             if writer is not None:
                 self._save_shape(self.shape, writer)
             else:
-                self.shape.output = _output_identity(self.output)
-                save_shape(cache_folder(self.output), self.shape)
+                self._resave_shape()
+            self._shape_saved = True
         return written
+
+    def indexed(self, figids: set[str]) -> None:
+        """The search index was made again for these figures (the preview's, outside the engine)."""
+        self.unindexed -= figids
+        if self._shape_saved and self.shape is not None:
+            self._resave_shape()  # (and the output folder's identity: the index was put in it)
+
+    def _resave_shape(self) -> None:
+        self.shape.output = _output_identity(self.output)
+        self.shape.unindexed = frozenset(self.unindexed) if self.settings.search_index == "pagefind" else frozenset()
+        save_shape(cache_folder(self.output), self.shape)
 
     def templates_changed(self) -> None:
         """An edited template: the output has no shape until its pages are rendered (`finish`)."""
+        self._forget_shape()
+
+    def _forget_shape(self) -> None:
+        """The output is changing: no build may plan from its shape, nor call it up to date, until it is saved."""
         shape_path(cache_folder(self.output)).unlink(missing_ok=True)
         _state_path(self.output).unlink(missing_ok=True)
+        self._shape_saved = False
 
     def _reparse(self, paths) -> tuple:
         """Read the changed records and sidecar tables and apply them to the kept model: (the edit, the

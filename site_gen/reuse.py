@@ -54,6 +54,7 @@ class Shape:
     layouts: dict = field(default_factory=dict)  # out path → Layout of each per-figure file
     catalogue: frozenset | None = None  # the paths of the catalogue-wide files and assets it wrote
     files: int = 0  # how many files the output has (its search index aside)
+    unindexed: frozenset = frozenset()  # figids whose search documents changed since its search index was made
 
 
 def _tree_bytes(digest, folder: Path, pattern: str = "*") -> None:

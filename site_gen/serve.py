@@ -336,7 +336,7 @@ class Preview:
                 return
             self.pending_index = False
             site, edits = self.site, self.edits
-            changed, self.engine.unindexed = self.engine.unindexed, set()
+            changed = set(self.engine.unindexed)  # (noted as indexed once the new index is in place)
         start = time.perf_counter()
         fresh = self.output.parent / f".{self.output.name}.{PAGEFIND_FOLDER}"
         shutil.rmtree(fresh, ignore_errors=True)
@@ -346,8 +346,6 @@ class Preview:
         except SiteError as exc:
             shutil.rmtree(fresh, ignore_errors=True)
             log.error("search index not updated: %s", exc)
-            with self.lock:
-                self.engine.unindexed |= changed
             return
         old = self.output.parent / f".{self.output.name}.{PAGEFIND_FOLDER}-old"
         shutil.rmtree(old, ignore_errors=True)
@@ -357,8 +355,7 @@ class Preview:
                 with contextlib.suppress(FileNotFoundError):
                     os.rename(self.output / PAGEFIND_FOLDER, old)
                 os.rename(fresh, self.output / PAGEFIND_FOLDER)
-            else:
-                self.engine.unindexed |= changed
+                self.engine.indexed(changed)
         shutil.rmtree(old if current else fresh, ignore_errors=True)
         if current:
             log.info("search index made again in %.3f s", time.perf_counter() - start)
@@ -466,6 +463,8 @@ class Preview:
         notes = []
         written = removed = 0
         if sources:
+            if self.engine.shape is None:
+                raise NeedsFullBuild("the output's shape is not known")
             result = self.engine.update(sources, defer=True)
             written, removed = result.written, result.removed
             for out_path in itertools.chain(result.fresh.pages, result.fresh.stale):

@@ -611,3 +611,13 @@ def test_the_preview_and_the_build_are_one_engine(tmp_path, monkeypatch):
     assert 0 < after.rendered <= len(live.site.page_groups["fixed"])
     build(make_settings(source, tmp_path / "cold", page_size=PAGE_SIZE), REPO, jobs=1, force=True, use_cache=False)
     assert snapshot(tmp_path / "out") == snapshot(tmp_path / "cold")
+
+
+def test_a_build_after_a_preview_stopped_before_its_search_index_indexes_the_edit(preview, tmp_path, monkeypatch):
+    monkeypatch.setattr(preview, "reindex", lambda: None)  # stopped before the index was made again
+    seed = preview.source / "seeds/003_00dc568588f0f9ad.txt"
+    seed.write_text(seed.read_text().replace("figtitle: Advances", "figtitle: Reindexed advances"))
+    assert preview.on_change() and preview.error is None
+    after = build(preview.settings, REPO, jobs=1)
+    assert after.parsed == 0 and after.rendered <= len(preview.site.page_groups["fixed"])
+    assert_same_as_full_build(preview, tmp_path)  # the edited figure's search fragment included
