@@ -17,7 +17,7 @@ from pathlib import Path
 from site_gen import __version__
 from site_gen.api import render_api
 from site_gen.errors import Problem, SiteError
-from site_gen.hosts import host_files
+from site_gen.hosts import HOST_FILES, host_files
 from site_gen.index import Site, build_site, set_prose, figure_downloads, update_site
 from site_gen.cache import (PENDING_LIMIT, Entry, Known, ModelStore, ParseStats, cache_folder, parse_entry, prefetch,
                             still_valid)
@@ -26,10 +26,10 @@ from site_gen.model import Figure, build_organism_infos, release_pools
 from site_gen.parallel import run_shares
 from site_gen.progress import Counts, bar
 from site_gen.prose import load_prose
-from site_gen.reuse import Edit, Fresh, apply_edit
+from site_gen.reuse import Edit, Fresh, apply_edit, same_page_urls
 from site_gen.render import (LATE_PAGES, REFERENCE_STUBS, Renderer, describe_downloads, make_environment,
                              per_figure_files, render_feed, render_figure_data, render_robots,
-                             render_sitemaps)
+                             render_sitemaps, SITEMAP_INDEX, SITEMAPS_FOLDER)
 from site_gen.search import NAME_BUCKETS, names_path, render_name_index, update_name_index
 from site_gen.settings import Settings
 from site_gen.system import libc_function
@@ -511,14 +511,27 @@ def write_catalogue(site: Site, renderer: Renderer, writer: SiteWriter, fresh: F
     for make in CATALOGUE_FILES:
         for out_path, text in make(site).items():
             writer.write(out_path, text)
+    # the sitemaps (every page's URL) and the host's files (every alias): kept as they are by an edit
+    # that changes neither the pages and their order nor the aliases
+    keep_sitemaps = in_place and fresh is not None and same_page_urls(site, fresh)
+    keep_host_files = in_place and fresh is not None and fresh.edit is not None \
+        and site.redirects is fresh.edit.was.redirects
+    for out_path in sorted(writer.before) if in_place else ():
+        if keep_sitemaps and (out_path == SITEMAP_INDEX or out_path.startswith(SITEMAPS_FOLDER + "/")) \
+                or keep_host_files and out_path in HOST_FILES:
+            writer.claim(out_path, catalogue=True)
+    if not keep_sitemaps:
+        for out_path, text in render_sitemaps(site).items():
+            writer.write(out_path, text)
     # the reference site's browse pages: made again only when their template may have changed
     for out_path in REFERENCE_STUBS:
         writer.claim(out_path, catalogue=True)
     if not in_place or "redirect.html" in fresh.templates:
         for out_path, text in renderer.render_reference_redirects().items():
             writer.put(out_path, text)
-    for out_path, text in host_files(site, renderer.base_path).items():
-        writer.write(out_path, text)
+    if not keep_host_files:
+        for out_path, text in host_files(site, renderer.base_path).items():
+            writer.write(out_path, text)
     for name, url in renderer.assets.items():
         writer.write(url.lstrip("/"), renderer.asset_files[name].read_bytes())
     renderer.downloads = describe_downloads(site, writer.locate)
@@ -568,7 +581,7 @@ def write_name_index(site: Site, writer: SiteWriter, fresh: Fresh | None) -> Non
 # The other catalogue-wide files: output path → text.
 CATALOGUE_FILES = (
     render_api,
-    lambda site: render_sitemaps(site) | {"robots.txt": render_robots(site)},
+    lambda site: {"robots.txt": render_robots(site)},
     render_feed,
 )
 

@@ -247,6 +247,7 @@ class Engine:
             self._deferred = fresh
         else:  # two edits before `finish`: every figure of both is made again
             self._deferred.figures |= fresh.figures
+            self._deferred.edit = None  # (what the catalogue-wide files would patch from it)
             self._whole_names = True
         self.unindexed |= fresh.shown
         timings["total"] = time.perf_counter() - start

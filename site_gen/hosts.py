@@ -86,6 +86,9 @@ def render_headers_file(base_path: str = "") -> str:
     return "\n".join(out) + "\n"
 
 
+HOST_FILES = ("_redirects", "_headers", ".nojekyll")  # what `host_files` may write
+
+
 def host_files(site: Site, base_path: str = "") -> dict[str, str]:
     """The files the site's host reads: output path → text."""
     host = site.settings.host

@@ -845,6 +845,10 @@ def render_robots(site: Site) -> str:
     return f"User-agent: *\nAllow: /\nDisallow: /404.html\n\nSitemap: {site.settings.base_url}/sitemap.xml\n"
 
 
+SITEMAP_INDEX = "sitemap.xml"
+SITEMAPS_FOLDER = "sitemaps"
+
+
 def render_sitemaps(site: Site) -> dict[str, str]:
     """A sitemap index at /sitemap.xml over files of at most `sitemap_size` URLs each."""
     base = site.settings.base_url
@@ -854,10 +858,10 @@ def render_sitemaps(site: Site) -> dict[str, str]:
     out = {}
     names = []
     for n, chunk in enumerate(chunks, start=1):
-        name = f"sitemaps/sitemap-{n}.xml"
+        name = f"{SITEMAPS_FOLDER}/sitemap-{n}.xml"
         names.append(name)
         body = "".join(f"<url><loc>{xml_escape(base + u)}</loc><lastmod>{site.build_date}</lastmod></url>\n" for u in chunk)
         out[name] = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}">\n{body}</urlset>\n'
     index = "".join(f"<sitemap><loc>{xml_escape(base)}/{n}</loc><lastmod>{site.build_date}</lastmod></sitemap>\n" for n in names)
-    out["sitemap.xml"] = f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{SITEMAP_NS}">\n{index}</sitemapindex>\n'
+    out[SITEMAP_INDEX] = f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{SITEMAP_NS}">\n{index}</sitemapindex>\n'
     return out

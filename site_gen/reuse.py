@@ -160,6 +160,7 @@ class Fresh:
     redirects: frozenset  # (from URL, to URL) of stubs to render
     shown: set  # figids whose page changes (`figures`, and those that mention an entity whose reference changed)
     stale: set  # output paths of pages, stubs and data files the edit took away
+    added: set = field(default_factory=set)  # output paths of the pages the edit added
     templates: set = field(default_factory=set)  # names of the templates that changed, with what they depend on
     layouts: dict = field(default_factory=dict)  # out path → Layout of each per-figure file of the last build
     edit: Edit | None = None  # the records' edit this was planned from
@@ -191,15 +192,18 @@ def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset())
     groups, where = site.page_groups, site.out_path
     pages: dict[str, Page] = {where(p.url): p for p in groups["fixed"]}
     if edit is None:
-        return Fresh(pages, set(), frozenset(), set(), set(), set(templates))
+        return Fresh(pages, set(), frozenset(), set(), set(), templates=set(templates))
     was, changed = edit.was, edit.figids
     stale: set[str] = set()
+    added: set[str] = set()
     shown = changed | _mentioning_changed_refs(site, edit.before)
 
     def replan(key) -> None:  # every page of a group; those it had and no longer has are stale
         new = groups.get(key, ())
         pages.update((where(p.url), p) for p in new)
-        stale.update({where(p.url) for p in was.groups.get(key, ())} - {where(p.url) for p in new})
+        had, has = {where(p.url) for p in was.groups.get(key, ())}, {where(p.url) for p in new}
+        stale.update(had - has)
+        added.update(has - had)
 
     for figid in shown:
         replan(("figure", figid))
@@ -210,7 +214,9 @@ def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset())
     lists |= {kind: (was.entity_lists.get(kind, ()), site.entity_lists[kind], frozenset()) for kind in ENTITY_SECTIONS}
     for kind, (old, now, dirty) in lists.items():
         overview = groups[("overview", kind)]
-        stale.update({where(p.url) for p in was.groups.get(("overview", kind), ())} - {where(p.url) for p in overview})
+        had, has = {where(p.url) for p in was.groups.get(("overview", kind), ())}, {where(p.url) for p in overview}
+        stale.update(had - has)
+        added.update(has - had)
         whole = kind == "organism" and bool(edit.touched.get("organism"))  # grouped by kind: every page
         for page in overview:
             if whole or list_page_changed(site, old, now, page.number, dirty):
@@ -224,7 +230,9 @@ def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset())
         old, now = was.collections.get(group, {}).get(name, ()), site.collections[group].get(name, ())
         if list_page_changed(site, old, now, page.number, changed):
             pages[where(page.url)] = page
-    stale.update(set(old_pages) - {where(p.url) for p in groups["collections"]})
+    has = {where(p.url) for p in groups["collections"]}
+    stale.update(set(old_pages) - has)
+    added.update(has - set(old_pages))
     made: set[str] = set()
     if "redirect.html" in templates:
         redirects = {(r.from_url, r.to_url) for r in site.redirects}
@@ -241,4 +249,17 @@ def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset())
         if (fig := site.figures.get(figid)) is not None:
             made.update(where(url) for _label, url in figure_downloads(fig))
     stale -= pages.keys() | made  # (a path can change hands: a figure's page to a new alias's stub)
-    return Fresh(pages, set(changed), frozenset(redirects), shown, stale, set(templates), edit=edit)
+    return Fresh(pages, set(changed), frozenset(redirects), shown, stale, added, set(templates), edit=edit)
+
+
+def same_page_urls(site: Site, fresh: Fresh) -> bool:
+    """Does the site have the same pages, in the same order, as before the edit `fresh` was planned
+    from (what its sitemaps list)? No page came or went, and no figure or entity moved in its list."""
+    edit = fresh.edit
+    if edit is None or fresh.added or fresh.stale or edit.was.figure_ids != site.figure_ids:
+        return False
+    for kind, old in edit.was.entity_lists.items():
+        new = site.entity_lists.get(kind)
+        if old is not new and (new is None or [e.key for e in old] != [e.key for e in new]):
+            return False
+    return True

@@ -214,3 +214,28 @@ def test_a_build_after_the_preview_changed_the_output_matches_a_cold_build(gener
     run_build(src, tmp_path / "site", page_size=PAGE_SIZE)
     run_build(src, tmp_path / "cold", page_size=PAGE_SIZE)
     assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold")
+
+
+def test_the_sitemaps_and_host_files_are_made_again_only_when_pages_or_aliases_change(tmp_path, monkeypatch):
+    """The sitemaps list every page and `_redirects` every alias: an edit that changes neither (a
+    title) keeps both as they are, a new record (without an alias) the sitemaps alone, a new alias (a
+    stub, not a page) `_redirects` alone; each time the output is a cold build's."""
+    from site_gen import build
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    src = write_files(tmp_path / "src", {f"r{i}.md": minimal_record(f"PMC{i}__x") for i in range(1, 6)})
+    run_build(src, tmp_path / "site")
+    made = []
+    sitemaps, hosts = build.render_sitemaps, build.host_files
+    monkeypatch.setattr(build, "render_sitemaps", lambda site: made.append("sitemaps") or sitemaps(site))
+    monkeypatch.setattr(build, "host_files", lambda *args: made.append("host") or hosts(*args))
+    for files, expected in (({"r2.md": minimal_record("PMC2__x", figtitle="Renamed")}, []),
+                            ({"r6.md": minimal_record("PMC6__x")}, ["sitemaps"]),
+                            ({"r3.md": minimal_record("PMC3__x", figid_alias="PMC3__F1")}, ["host"])):
+        made.clear()
+        write_files(src, files)
+        assert run_build(src, tmp_path / "site").rendered > 0
+        assert made == expected, files
+        shutil.rmtree(tmp_path / "cold", ignore_errors=True)
+        build.build(make_settings(src, tmp_path / "cold"), REPO, jobs=1, force=True, use_cache=False)
+        assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold"), files
