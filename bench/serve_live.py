@@ -144,8 +144,10 @@ def main(argv=None) -> int:
     finally:  # (only what was changed: a file written again would make the next run's start build it)
         if record.read_text(encoding="utf-8") != original:
             record.write_text(original, encoding="utf-8")
+            wait_line("catalogue-wide file", 600)  # its update complete, the output's shape saved
         if template.read_text(encoding="utf-8") != template_text:
             template.write_text(template_text, encoding="utf-8")
+            wait_line("re-rendered", 1800)
         time.sleep(3)
         proc.send_signal(signal.SIGINT)
         try:

@@ -19,7 +19,7 @@ from site_gen.api import render_api
 from site_gen.errors import Problem, SiteError
 from site_gen.hosts import HOST_FILES, host_files
 from site_gen.index import Site, build_site, set_prose, figure_downloads, update_site
-from site_gen.cache import (PENDING_LIMIT, Entry, Known, ModelStore, ParseStats, cache_folder, parse_entry, prefetch,
+from site_gen.cache import (PENDING_LIMIT, code_digest, Entry, Known, ModelStore, ParseStats, cache_folder, parse_entry, prefetch,
                             still_valid)
 from site_gen.load import SourceFiles, find_source_files, load_organism_records, refused_problems
 from site_gen.model import Figure, build_organism_infos, release_pools
@@ -51,7 +51,8 @@ class BuildResult:
     reused: int = 0  # records taken from the model store
     rendered: int = 0  # pages, redirect stubs and figures' data files rendered (the rest were linked)
     removed: int = 0  # files an update in place removed
-    fresh: Fresh | None = None  # what an update from the preview's paths rendered and removed
+    fresh: Fresh | None = None  # what an update from the preview's paths planned
+    later: dict = field(default_factory=dict)  # out path → Page of what it planned and left for later (`show`)
 
 
 def _tree_state(folder: Path) -> list:
@@ -83,7 +84,7 @@ def _scan_state(folder: str, prefix: str, state: list) -> None:
 def input_fingerprint(settings: Settings, root: Path, identities: dict) -> str:
     """A digest of everything a build reads: the generator, its settings, templates, assets, and the
     source's files, whose `identities` its walk found (`load.find_source_files`)."""
-    digest = hashlib.sha256(f"{__version__}|{settings!r}|{build_date()}".encode())
+    digest = hashlib.sha256(f"{__version__}|{settings!r}|{build_date()}".encode() + code_digest())
     for name in ("templates", "static"):
         digest.update(repr((name, _tree_state(settings.resolve(root, name)))).encode())
     digest.update(repr(sorted((path, size, mtime) for path, (_dev, _ino, size, mtime) in identities.items())).encode())

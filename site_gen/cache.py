@@ -21,6 +21,7 @@ records the store holds, and a killed build leaves a store that is still valid.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -73,6 +74,15 @@ def generator_key() -> str:
     for name in _MODEL_MODULES:
         digest.update((here / name).read_bytes())
     return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> bytes:
+    """A digest of the generator's own code (every module of the package): what every output depends on."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(f"\0{path.name}\0".encode() + path.read_bytes())
+    return digest.digest()
 
 
 def _identity(path) -> tuple | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from site_gen.build import (BuildResult, _output_identity, _report, _save_state, _state_path, _fits,
@@ -84,14 +85,17 @@ class Engine:
 
     # --- updates ---------------------------------------------------------------------------
     def update(self, paths=None, force: bool = False, strict: bool = False, progress: bool = False,
-               defer: bool = False) -> BuildResult:
+               defer: bool = False, show: set[str] | None = None) -> BuildResult:
         """Bring the output up to date with the inputs. `paths`: the record and sidecar table files that
         changed (the preview's events), read into the kept model; None: scan every input (a build).
-        With `defer`, the catalogue-wide files of an update from `paths` wait for `finish`."""
+        With `defer`, the catalogue-wide files of an update from `paths` wait for `finish`. Given `show`
+        (the output paths of the pages a browser shows), an update from `paths` renders only those and
+        the pages of the figures it changed: the other pages it makes stale are its result's `later`,
+        for the caller to render before `finish` (the preview's fast render)."""
         with collector_paused():
             if paths is None or self.site is None or self.shape is None:
                 return self._build(force, strict, progress)
-            result = self._apply(paths)
+            result = self._apply(paths, show)
             if not defer:
                 self.finish()
             return result
@@ -214,7 +218,7 @@ class Engine:
         shape.unindexed = frozenset(self.unindexed) if self.settings.search_index == "pagefind" else frozenset()
         save_shape(cache_folder(self.output), shape)
 
-    def _apply(self, paths) -> BuildResult:
+    def _apply(self, paths, show: set[str] | None = None) -> BuildResult:
         """An update from the watcher's paths: read those records into the kept model, plan what the edit
         makes stale, render it and update the output in place. The catalogue-wide files are left for
         `finish`; until then the output has no shape (a build killed meanwhile renders everything)."""
@@ -235,9 +239,15 @@ class Engine:
             finally:
                 store.close()
         fresh = plan_fresh(site, edit)
+        now, later = fresh, {}
+        if show is not None:
+            where, groups = site.out_path, site.page_groups
+            mine = {where(p.url) for figid in fresh.figures for p in groups.get(("figure", figid), ())}
+            later = {out_path: page for out_path, page in fresh.pages.items() if out_path not in mine | show}
+            now = replace(fresh, pages={k: page for k, page in fresh.pages.items() if k not in later})
         writer = SiteUpdater(output, fresh.stale, set(), self.shape.files)  # no catalogue-wide file yet
         try:
-            rendered = write_pages(site, self.renderer, writer, timings, 1, fresh)
+            rendered = write_pages(site, self.renderer, writer, timings, 1, now)
             writer.commit()
         except BaseException:
             writer.abort()
@@ -252,7 +262,7 @@ class Engine:
         self.unindexed |= fresh.shown
         timings["total"] = time.perf_counter() - start
         return BuildResult(site, self.problems(), timings, writer.written, writer.unchanged, parsed=len(entries),
-                           rendered=rendered, removed=len(fresh.stale - writer.paths), fresh=fresh)
+                           rendered=rendered, removed=len(fresh.stale - writer.paths), fresh=fresh, later=later)
 
     def finish(self, templates_current: bool = True) -> int:
         """Write the catalogue-wide files an update left (the downloads, gene sets, name lookup,

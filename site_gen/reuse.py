@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from site_gen import __version__
+from site_gen.cache import code_digest
 from site_gen.index import ENTITY_SECTIONS, Page, Site, figure_downloads, update_site
 from site_gen.jsonld import shown_on_figures
 from site_gen.model import Figure
@@ -70,7 +71,7 @@ def global_key(site: Site, static: Path, organism_files: list[Path]) -> str:
     digest = hashlib.blake2b(f"{__version__}|{site.settings!r}|{site.build_date}|{site.folders!r}|"
                              f"{outline(site.prose)!r}".encode(),
                              digest_size=16)  # (the site's own pages: their menu is on every page)
-    _tree_bytes(digest, Path(__file__).parent, "*.py")  # the generator's own code
+    digest.update(code_digest())  # the generator's own code
     _tree_bytes(digest, static)
     for path in organism_files:
         digest.update(f"\0{path}\0".encode())

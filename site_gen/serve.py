@@ -175,6 +175,8 @@ class Preview:
         self.pending: dict[str, Page] = {}  # out path → page whose template changed, not yet re-rendered
         self.viewed: dict[str, None] = {}  # out paths of the pages served last, oldest first
         self.dirty = threading.Event()  # set by `changed`: the background has pages or files to write
+        self.waiting = 0  # requests waiting for the lock to render a pending page: the background lets them in
+        self._count = threading.Lock()
 
     @property
     def site(self):
@@ -305,6 +307,9 @@ class Preview:
                     done += self._render_and_write(chunk, [], {})
                     for page in chunk:
                         del self.pending[self.site.out_path(page.url)]
+            deadline = time.monotonic() + 1  # a request waiting for the lock takes it now (it is not fair)
+            while self.waiting and time.monotonic() < deadline:
+                time.sleep(0.001)
         if done:
             log.info("re-rendered %d more page(s) in %.3f s", done, time.perf_counter() - start)
         return done
@@ -465,10 +470,12 @@ class Preview:
         if sources:
             if self.engine.shape is None:
                 raise NeedsFullBuild("the output's shape is not known")
-            result = self.engine.update(sources, defer=True)
+            # the pages of the records and those a browser shows now; the others after the reload
+            result = self.engine.update(sources, defer=True, show=set(self.viewed))
             written, removed = result.written, result.removed
             for out_path in itertools.chain(result.fresh.pages, result.fresh.stale):
                 self.pending.pop(out_path, None)  # rendered now, or gone
+            self.pending.update(result.later)
             self.rules = read_redirect_rules(self.output)
             self.edits += 1
             self.pending_data = True
@@ -603,7 +610,16 @@ class Preview:
         self.viewed[out_path] = None
         while len(self.viewed) > VIEWED:
             del self.viewed[next(iter(self.viewed))]
-        if out_path not in self.pending or not self.lock.acquire(timeout=30):
+        if out_path not in self.pending:
+            return
+        with self._count:
+            self.waiting += 1
+        try:
+            locked = self.lock.acquire(timeout=30)
+        finally:
+            with self._count:
+                self.waiting -= 1
+        if not locked:
             return  # (a rebuild holding the lock that long: the page as it is on disk)
         try:
             page = self.pending.pop(out_path, None)

@@ -621,3 +621,22 @@ def test_a_build_after_a_preview_stopped_before_its_search_index_indexes_the_edi
     after = build(preview.settings, REPO, jobs=1)
     assert after.parsed == 0 and after.rendered <= len(preview.site.page_groups["fixed"])
     assert_same_as_full_build(preview, tmp_path)  # the edited figure's search fragment included
+
+
+def test_a_record_edit_renders_its_figure_and_the_pages_shown_before_the_reload_and_the_rest_after(preview, tmp_path):
+    """Hugo's fast render for a record edit: its figure page and the pages a browser shows are current
+    at the reload; every other page it changes is current when requested, and all of them after."""
+    seed = preview.source / "seeds/003_00dc568588f0f9ad.txt"
+    figid = FIGURE.rsplit("/", 1)[1].removesuffix(".html")
+    genes = [e.url for e in preview.site.genes.values() if figid in e.figids]
+    shown, asked = genes[0], genes[1]
+    assert request(preview, shown)[0] == "200 OK"
+    seed.write_text(seed.read_text().replace("figtitle: Advances", "figtitle: Quickly advances"))
+    assert preview.on_change(defer=True) and preview.error is None
+    on_disk = {url: site_file(preview.output, url).read_text() for url in (FIGURE, shown, asked)}
+    assert "Quickly advances" in on_disk[FIGURE] and "Quickly advances" in on_disk[shown]
+    assert "Quickly advances" not in on_disk[asked]  # after the reload ...
+    assert "Quickly advances" in request(preview, asked)[1]  # ... or when asked for
+    preview.flush_data()
+    assert not preview.pending
+    assert_same_as_full_build(preview, tmp_path)
