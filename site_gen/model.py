@@ -225,6 +225,7 @@ LIGHT_FIELDS = tuple(f.name for f in fields(Figure) if f.name not in HEAVY_FIELD
 light_fields = operator.attrgetter(*LIGHT_FIELDS)  # a figure's, in that order (figid first)
 _PUT_LIGHT = tuple(getattr(Figure, name).__set__ for name in LIGHT_FIELDS)
 _PUT_HEAVY = tuple(getattr(Figure, name).__set__ for name in HEAVY_FIELDS)
+_DELETE_HEAVY = tuple(getattr(Figure, name).__delete__ for name in HEAVY_FIELDS)
 _get_heavy = operator.attrgetter(*HEAVY_FIELDS)
 
 
@@ -292,6 +293,15 @@ class StoredFigure(Figure):
         """Hold the heavy fields of `full` (this figure, as the store has it)."""
         for put, value in zip(_PUT_HEAVY, _get_heavy(full)):
             put(self, value)
+
+    def drop(self) -> None:
+        """Let go of the heavy fields (read from the store again when next used): what a long-lived
+        model does once it has rendered what needed them, so that its memory stays that of the index."""
+        for delete in _DELETE_HEAVY:
+            try:
+                delete(self)
+            except AttributeError:
+                pass  # not read
 
     def __reduce__(self):
         return _stored_figure, (light_fields(self), facts(self))

@@ -26,6 +26,7 @@ from site_gen.errors import Problem, SiteError
 from site_gen.index import Page, set_prose
 from site_gen.prose import PAGES_FOLDER, load_prose, outline
 from site_gen.load import ORGANISM_FOLDER
+from site_gen.model import StoredFigure
 from site_gen.render import Renderer, template_users
 from site_gen.search import PAGEFIND_FOLDER, run_pagefind
 from site_gen.settings import Settings, load_settings
@@ -307,6 +308,8 @@ class Preview:
                     done += self._render_and_write(chunk, [], {})
                     for page in chunk:
                         del self.pending[self.site.out_path(page.url)]
+                        if page.kind == "figure" and type(fig := self.site.figures.get(page.key)) is StoredFigure:
+                            fig.drop()  # (every figure page again, after a template edit: memory as before)
             deadline = time.monotonic() + 1  # a request waiting for the lock takes it now (it is not fair)
             while self.waiting and time.monotonic() < deadline:
                 time.sleep(0.001)

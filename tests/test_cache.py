@@ -57,6 +57,20 @@ def test_stored_keeps_only_the_light_fields(corpus):
         model.set_figure_loader(loader)
 
 
+def test_a_dropped_figure_reads_its_heavy_fields_again_when_next_used(corpus, monkeypatch):
+    src, out = corpus
+    fig = next(f for f in run_build(src, out).site.figures.values() if f.genes)
+    light = stored(fig)
+    from site_gen import model
+    reads = []
+    monkeypatch.setattr(model, "_figure_loader", lambda src_path: reads.append(src_path) or fig)
+    assert light.genes == fig.genes and light.caption == fig.caption and reads == [fig.src_path]
+    assert light.loaded
+    light.drop()
+    assert not light.loaded and light.title == fig.title  # the light fields stay
+    assert light.genes == fig.genes and reads == [fig.src_path] * 2
+
+
 def test_a_rebuild_reads_only_the_figures_it_renders(corpus, monkeypatch):
     """One record's title edited: the index is updated from the store without reading the other
     figures, and the rebuild's output is a cold build's."""
