@@ -87,7 +87,8 @@ def input_fingerprint(settings: Settings, root: Path, identities: dict) -> str:
     digest = hashlib.sha256(f"{__version__}|{settings!r}|{build_date()}".encode() + code_digest())
     for name in ("templates", "static"):
         digest.update(repr((name, _tree_state(settings.resolve(root, name)))).encode())
-    digest.update(repr(sorted((path, size, mtime) for path, (_dev, _ino, size, mtime) in identities.items())).encode())
+    # (in the walk's order, which is the same for the same files: sorted by name, folder by folder)
+    digest.update(repr([(path, size, mtime) for path, (_dev, _ino, size, mtime) in identities.items()]).encode())
     return digest.hexdigest()
 
 

@@ -25,7 +25,7 @@ from site_gen.build import (BuildResult, _output_identity, _report, _save_state,
                             collector_paused, gather, input_fingerprint, log_time, make_renderer, return_free_memory,
                             scan_source, up_to_date, write_catalogue, write_pages)
 from site_gen.cache import ModelStore, cache_folder, parse_entry
-from site_gen.errors import Problem, SiteError, summarize_problems
+from site_gen.errors import Problem, summarize_problems
 from site_gen.hosts import check_limits
 from site_gen.load import display_path, leads_outside
 from site_gen.parallel import default_jobs
@@ -209,12 +209,13 @@ class Engine:
             log.warning("%s", summarize_problems(problems))
         return result
 
-    def _save_shape(self, shape: Shape, writer: SiteWriter) -> None:
-        """The shape of the output a writer just committed, beside it."""
+    def _save_shape(self, shape: Shape, writer: SiteWriter | None = None) -> None:
+        """The shape of the output (with what `writer` just committed), beside it."""
+        if writer is not None:
+            shape.layouts = {**shape.layouts, **writer.layouts}
+            shape.catalogue = frozenset(writer.catalogue)
+            shape.files = writer.files
         shape.output = _output_identity(self.output)
-        shape.layouts = {**shape.layouts, **writer.layouts}
-        shape.catalogue = frozenset(writer.catalogue)
-        shape.files = writer.files
         shape.unindexed = frozenset(self.unindexed) if self.settings.search_index == "pagefind" else frozenset()
         save_shape(cache_folder(self.output), shape)
 
@@ -289,10 +290,7 @@ class Engine:
             writer = None
         if templates_current:
             self.shape.templates = template_digests(self.folder("templates"))
-            if writer is not None:
-                self._save_shape(self.shape, writer)
-            else:
-                self._resave_shape()
+            self._save_shape(self.shape, writer)
             self._shape_saved = True
         return written
 
@@ -300,12 +298,12 @@ class Engine:
         """The search index was made again for these figures (the preview's, outside the engine)."""
         self.unindexed -= figids
         if self._shape_saved and self.shape is not None:
-            self._resave_shape()  # (and the output folder's identity: the index was put in it)
+            self._save_shape(self.shape)  # (and the output folder's identity: the index was put in it)
 
-    def _resave_shape(self) -> None:
-        self.shape.output = _output_identity(self.output)
-        self.shape.unindexed = frozenset(self.unindexed) if self.settings.search_index == "pagefind" else frozenset()
-        save_shape(cache_folder(self.output), self.shape)
+    @property
+    def shape_saved(self) -> bool:
+        """Is the shape beside the output this model's (no update since it was saved)?"""
+        return self._shape_saved
 
     def templates_changed(self) -> None:
         """An edited template: the output has no shape until its pages are rendered (`finish`)."""
@@ -380,6 +378,4 @@ def build(settings: Settings, root: Path, strict: bool = False, jobs: int | None
     nothing is done, unless `force`. Records whose files did not change come from the model store,
     unless not `use_cache`. With `progress`, long stages draw a bar on the terminal.
     """
-    if not isinstance(settings, Settings):
-        raise SiteError("build: settings expected")
     return Engine(settings, root, jobs, use_cache).update(force=force, strict=strict, progress=progress)

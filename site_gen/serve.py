@@ -170,7 +170,6 @@ class Preview:
         self.lock = threading.Lock()
         self.state: dict = {}
         self.pending_data = False
-        self.shape_stale = False  # a template edit: the output's shape is saved once its pages are written
         self.pending_index = False  # the Pagefind index is to be made again (outside the lock)
         self.edits = 0  # edits applied: tells a search index made meanwhile that it may be stale
         self.pending: dict[str, Page] = {}  # out path → page whose template changed, not yet re-rendered
@@ -230,7 +229,7 @@ class Preview:
         self.pending = {}
         with self._reporting("build"):
             self.engine.update(force=force)
-            self.pending_data = self.pending_index = self.shape_stale = False
+            self.pending_data = self.pending_index = False
             if self.site is not None:
                 self._built()
             log.info("full build in %.2f s", time.perf_counter() - start)
@@ -322,7 +321,8 @@ class Preview:
         (the download, search data and sitemaps) and the output's shape, then the full-text index."""
         self.render_pending()
         with self.lock:
-            if self.site is not None and (self.pending_data or self.shape_stale and not self.pending):
+            # (after a template edit, the output's shape is saved once every page of it is written)
+            if self.site is not None and (self.pending_data or not self.engine.shape_saved and not self.pending):
                 start = time.perf_counter()
                 with self._reporting("catalogue-wide files"):
                     written = self.engine.finish(templates_current=not self.pending)
@@ -331,7 +331,7 @@ class Preview:
                     self.pending_index = self.pending_index or (
                         self.pending_data and self.settings.search_index == "pagefind")
                     self.pending_data = False
-                    self.shape_stale = bool(self.pending)
+                    self.rules = read_redirect_rules(self.output)  # (`_redirects` is one of those files)
         self.reindex()
 
     def reindex(self) -> None:
@@ -479,14 +479,12 @@ class Preview:
             for out_path in itertools.chain(result.fresh.pages, result.fresh.stale):
                 self.pending.pop(out_path, None)  # rendered now, or gone
             self.pending.update(result.later)
-            self.rules = read_redirect_rules(self.output)
             self.edits += 1
             self.pending_data = True
             notes.append(f"{len(sources)} source file(s)")
         names = {p.name for p in templates}
         if templates:
             self.engine.templates_changed()
-            self.shape_stale = True
             env = self.renderer.env
             if env.cache is not None:
                 env.cache.clear()
