@@ -8,9 +8,12 @@ It is an SQLite database beside the output folder (`.<output>.cache/model.sqlite
   the Figure it gave (pickled). When every identity matches, the record is not read again; when an
   identity changed but the bytes did not (a `touch`, a fresh checkout), it is not parsed again.
 - `state`: the index of the last build (`index.Site`, its figures kept light: `model.StoredFigure`)
-  with the key of what it was made from (settings, build date, organism files), and the store's
+  but for its tallies, with the key of what it was made from (settings, build date, organism files), and the store's
   generation, a random number drawn again by every save: the shape of a build's output (`reuse.Shape`) names the
   generation it shows, so the next build knows whether the saved index is what the output shows.
+- `tally`: the index's tallies (`index.Tally`), one row per entity key: what the figures that mention
+  it call it, and which they are. An edit reads the rows of the keys its figures mention; the other
+  hundreds of thousands stay on disk.
 - `pending`: the records changed since the index was last saved in full, with the figures it has of
   them; the next build applies them to it again.
 
@@ -35,14 +38,14 @@ from typing import NamedTuple
 from site_gen import __version__
 from site_gen.errors import Problem
 from site_gen.load import MENTION_KINDS, load_record
-from site_gen.index import FIXED_PAGES, ENTITY_CLASSES, Page, Redirect, _from_slots, _slot_state
+from site_gen.index import FIXED_PAGES, ENTITY_CLASSES, ITEMS_OF, Page, Redirect, Tally, _from_slots, _slot_state
 from site_gen.model import Facts, Figure, StoredFigure, _stored_figure, facts, light_fields, set_figure_loader
 
 log = logging.getLogger(__name__)
 
 _MODEL_MODULES = ("errors.py", "load.py", "fastyaml.py", "model.py", "cache.py", "index.py", "settings.py")
 STORE_NAME = "model.sqlite"
-SITE_FORMAT = 1  # of the saved index (`pack_site`)
+SITE_FORMAT = 2  # of the saved index (`pack_site`) and its tally rows
 
 
 class Entry(NamedTuple):
@@ -113,6 +116,7 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_by_src ON records (src_path);
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB);
 CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY, figure BLOB);
+CREATE TABLE IF NOT EXISTS tally (kind TEXT, key TEXT, value BLOB, PRIMARY KEY (kind, key)) WITHOUT ROWID;
 """
 
 # The saved index is made again in full once this many records changed since it was last saved; until
@@ -124,19 +128,24 @@ PENDING_LIMIT = 2000
 def pack_site(site) -> tuple:
     """The index as plain tuples, which pickle and load several times faster than its objects: figures
     kept light, entities and redirects as their fields, pages as tuples; what is derived from the
-    entity tables (the lists, the top entities) as keys."""
+    entity tables (the lists, the top entities) as keys. The tallies are saved as rows (`_tally_rows`)."""
     figures = [(light_fields(fig), tuple(facts(fig))) for fig in site.figures.values()]
     entities = {kind: [_slot_state(e) for e in table.values()] for kind, table in site.entity_tables.items()}
     redirects = [_slot_state(r) for r in site.redirects]
     pages = {key: tuple(map(tuple, group)) for key, group in site.page_groups.items() if key != "fixed"}
     top = {kind: tuple(e.key for e in entities_) for kind, entities_ in site.top.items()}
-    rest = replace(site, figures={}, entity_tables={}, entity_lists={}, page_groups={}, redirects=(), top={})
+    rest = replace(site, figures={}, entity_tables={}, entity_lists={}, page_groups={}, redirects=(), top={},
+                   tallies={})
     return rest, figures, entities, redirects, pages, top
 
 
-def unpack_site(packed: tuple):
+def unpack_site(packed: tuple, tally_rows=None):
+    """The index `pack_site` packed; its tallies read their keys with `tally_rows(kind, keys)` (none
+    without it)."""
     rest, figures, entities, redirects, pages, top = packed
     site = replace(rest)
+    if tally_rows is not None:
+        site.tallies = {kind: Tally(items_of, functools.partial(tally_rows, kind)) for kind, items_of in ITEMS_OF.items()}
     site.figures = {light[0]: _stored_figure(light, Facts._make(held)) for light, held in figures}
     site.entity_tables = {kind: {values[1]: _from_slots(ENTITY_CLASSES[kind], values) for values in rows}
                           for kind, rows in entities.items()}
@@ -279,7 +288,18 @@ class ModelStore:
         set_figure_loader(self.figure)
         global _active
         _active = self
-        return unpack_site(saved[2])
+        return unpack_site(saved[2], self.tally_rows)
+
+    def tally_rows(self, kind: str, keys) -> list[tuple[str, tuple]]:
+        """(key, `Tally.state`) of those of these keys of a kind the saved index's tallies have."""
+        db, loads, out = self.db(), pickle.loads, []
+        keys = sorted(keys)
+        for start in range(0, len(keys), 500):  # (SQLite's limit on the parameters of a statement)
+            part = keys[start:start + 500]
+            rows = db.execute(f"SELECT key, value FROM tally WHERE kind = ? AND key IN ({','.join('?' * len(part))})",
+                              (kind, *part))
+            out += [(key, loads(value)) for key, value in rows]
+        return out
 
     def fill(self, figures) -> None:
         """Read the heavy fields of all these figures that are still light, in one pass over the store
@@ -332,6 +352,7 @@ class ModelStore:
             if site is not None:
                 db.execute("INSERT OR REPLACE INTO state VALUES ('site', ?)",
                            (_dumps((SITE_FORMAT, key, pack_site(site))),))
+                _save_tallies(db, site.tallies)
                 db.execute("DELETE FROM pending")
             db.execute("COMMIT")
         except BaseException:
@@ -350,6 +371,19 @@ class ModelStore:
             return None
         problems, figure = (pickle.loads(data) if data is not None else None for data in row)
         return Entry(fresh[0], known.digest, fresh[1], figure, problems or (), row[1])
+
+
+def _save_tallies(db: sqlite3.Connection, tallies: dict) -> None:
+    """The rows of the tallies of an index saved in full: all of them for tallies made in memory, else
+    those of the keys edits changed since they were read (the others are as the saved rows have them)."""
+    for kind, tally in tallies.items():
+        if tally.rows is None:
+            db.execute("DELETE FROM tally WHERE kind = ?", (kind,))
+        states = [(key, tally.state(key)) for key in sorted(tally.keys())]
+        db.executemany("DELETE FROM tally WHERE kind = ? AND key = ?",
+                       [(kind, key) for key, state in states if state is None])
+        db.executemany("INSERT OR REPLACE INTO tally VALUES (?, ?, ?)",
+                       [(kind, key, _dumps(state)) for key, state in states if state is not None])
 
 
 def still_valid(known: Known, path: Path, tables: dict, identities: dict | None = None) -> bool:

@@ -448,9 +448,13 @@ class Tally:
 
     Counts are per figure, so removing a figure undoes exactly what adding it did: an edited record
     updates the index without a pass over the catalogue.
+
+    A tally of a saved index is read key by key (`rows`: keys → (key, `state`) of those it has, as the
+    model store keeps them, one row per key): an edit reads the keys its figures mention, not the
+    catalogue's hundreds of thousands. `changed` names the keys edits changed since they were read.
     """
 
-    def __init__(self, items_of):
+    def __init__(self, items_of, rows=None):
         self.items_of = items_of
         self.figids: dict[str, set] = defaultdict(set)
         # key → {name, word or identifier: figures}: plain dicts (a Counter's missing-key hook costs a
@@ -458,6 +462,32 @@ class Tally:
         self.names: dict[str, dict] = defaultdict(dict)
         self.words: dict[str, dict] = defaultdict(dict)
         self.extra: dict[str, dict] = defaultdict(dict)
+        self.rows = rows  # None: every key is in memory
+        self.read: set[str] = set()  # keys read from `rows`
+        self.changed: set[str] = set()
+
+    def state(self, key: str) -> tuple | None:
+        """What the tally holds of a key (in memory), None when no figure mentions it."""
+        if key not in self.figids:
+            return None
+        return (tuple(sorted(self.figids[key])), self.names[key], self.words[key], self.extra.get(key) or {})
+
+    def keys(self):
+        """The keys to save: all of them, or, for a tally read key by key, those edits changed."""
+        return self.figids.keys() if self.rows is None else self.changed
+
+    def _need(self, fig: Figure) -> None:
+        keys = {item[0] for item in self.items_of(fig)}
+        self.changed |= keys
+        missing = keys - self.read
+        if not missing:
+            return
+        self.read |= missing
+        for key, (figids, names, words, extra) in self.rows(missing):
+            self.figids[key] = set(figids)
+            self.names[key], self.words[key] = names, words
+            if extra:
+                self.extra[key] = extra
 
     def add(self, fig: Figure) -> set[str]:
         """apply(fig, +1), written for speed: a full build calls it once per figure and kind."""
@@ -481,6 +511,8 @@ class Tally:
 
     def apply(self, fig: Figure, sign: int) -> set[str]:
         """Add (+1) or remove (-1) one figure; the keys it touches."""
+        if self.rows is not None:
+            self._need(fig)
         if sign > 0:
             return self.add(fig)
         keys = set()

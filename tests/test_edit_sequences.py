@@ -8,6 +8,7 @@ The seeds are fixed, so a failure repeats, and its message lists the edits that 
 """
 from __future__ import annotations
 
+import pickle
 import random
 import re
 import shutil
@@ -16,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import write_corpus
+from site_gen import build as build_module
 from site_gen.build import build
+from site_gen.cache import ModelStore, cache_folder
 from site_gen.serve import Preview
 from tests.conftest import REPO, make_settings, run_build, snapshot
 
@@ -151,9 +154,21 @@ def _check(site: Path, cold: dict[str, bytes], done: list[str]) -> None:
     assert not differ, f"after {done}: {len(differ)} file(s) differ from a cold build, such as {differ[:5]}"
 
 
-@pytest.mark.parametrize("seed", [1])
-def test_a_cached_rebuild_after_each_edit_is_a_cold_build(corpus, tmp_path, seed, monkeypatch):
+def _tally_rows(output: Path) -> dict:
+    store = ModelStore(cache_folder(output))
+    try:
+        return {(kind, key): pickle.loads(value) for kind, key, value in store.db().execute("SELECT * FROM tally")}
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("seed, saved_in_full", [(1, False), (3, True)])
+def test_a_cached_rebuild_after_each_edit_is_a_cold_build(corpus, tmp_path, seed, saved_in_full, monkeypatch):
+    """Also with the index saved in full by every build, from tallies read key by key: their rows are
+    then those a cold build saves."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    if saved_in_full:
+        monkeypatch.setattr(build_module, "PENDING_LIMIT", 0)
     src = tmp_path / "src"
     shutil.copytree(corpus, src)
     editor, done = Editor(src, seed), []
@@ -163,6 +178,9 @@ def test_a_cached_rebuild_after_each_edit_is_a_cold_build(corpus, tmp_path, seed
         again = run_build(src, tmp_path / "site", page_size=PAGE_SIZE)
         assert again.reused > 0  # an edit re-reads only what it changed
         _check(tmp_path / "site", _cold(src, tmp_path / "cold"), done)
+    if saved_in_full:
+        run_build(src, tmp_path / "fresh", page_size=PAGE_SIZE)
+        assert _tally_rows(tmp_path / "site") == _tally_rows(tmp_path / "fresh"), done
 
 
 @pytest.mark.parametrize("seed", [2])
