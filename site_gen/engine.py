@@ -323,8 +323,8 @@ class Engine:
         for path in paths:  # keep the sidecar table index up to date without walking the source
             if path.suffix == ".tsv":
                 if path.exists():
-                    self.tables.setdefault(path.name, path)
-                elif self.tables.get(path.name) == path:
+                    self.tables.setdefault(path.name, str(path))
+                elif self.tables.get(path.name) == str(path):
                     del self.tables[path.name]
         records: set[Path] = set()
         for path in paths:

@@ -380,6 +380,51 @@ class Site:
     def figure_pages(self):
         return (self.page_groups[("figure", figid)][0] for figid in self.figures)
 
+    def _sections(self):
+        """(kind, its keys) of each kind of page group with one group per key: figures, then entities."""
+        yield "figure", self.figures
+        for kind in ENTITY_SECTIONS:
+            yield kind, self.entity_tables[kind]
+
+    def pages_with_templates(self, uses, samples: bool = False):
+        """The pages whose template `uses(template)` accepts, in `iter_pages` order; with `samples`,
+        only the first page of each section's pages (the others have the same template). A section's
+        pages all have the template of its first: one test per section, not one per page."""
+        groups = self.page_groups
+        yield from (page for page in groups["fixed"] if uses(page.template))
+        for kind, keys in self._sections():
+            yield from (page for page in groups[("overview", kind)] if uses(page.template))
+            first = next(iter(keys), None)
+            if first is None or not uses(groups[(kind, first)][0].template):
+                continue
+            if samples:
+                yield groups[(kind, first)][0]
+            else:
+                for key in keys:
+                    yield from groups[(kind, key)]
+        yield from (page for page in groups["collections"] if uses(page.template))
+
+    def page_at(self, out_path: str) -> Page | None:
+        """The page written at an output path, found from its file name (`figures/_/P/PMC1__F1.html`
+        is figure PMC1__F1's, `genes/7157-p2.html` the second page of gene 7157's), else among the
+        list and fixed pages; None when it is no page."""
+        where, groups = self.out_path, self.page_groups
+        section, name = out_path.split("/", 1)[0], out_path.rsplit("/", 1)[-1]
+        stem = name.removesuffix(".html")
+        first = stem.rsplit("-p", 1)[0] if re.fullmatch(r".+-p\d+", stem) else stem
+        kind = "figure" if section == "figures" else SECTION_KINDS.get(section)
+        if kind is not None:
+            keys = {stem, first}
+            if kind == "disease":  # (its key's colon is an underscore in the file name)
+                keys |= {k for k, e in self.entity_tables[kind].items() if e.url.rsplit("/", 1)[1] in
+                         (f"{first}.html", f"{stem}.html")}
+            for key in sorted(keys):
+                for page in groups.get((kind, key), ()):
+                    if where(page.url) == out_path:
+                        return page
+        small = [groups["fixed"], groups["collections"], *(groups[("overview", k)] for k, _keys in self._sections())]
+        return next((page for group in small for page in group if where(page.url) == out_path), None)
+
     def page_slice(self, items: tuple, number: int) -> tuple:
         size = self.settings.page_size
         return items[(number - 1) * size : number * size]

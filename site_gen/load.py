@@ -164,7 +164,7 @@ EMPTY_TABLE = TsvTable((), ())
 @dataclass
 class SourceFiles:
     records: list[Path]
-    tables: dict  # file name → Path
+    tables: dict  # file name → its path (text: a Path per table costs the walk more than its stat)
     organisms: list[Path]
     refused: list[Path] = field(default_factory=list)  # links that lead outside the source folder
 
@@ -223,11 +223,14 @@ def find_source_files(source: Path, identities: dict | None = None) -> SourceFil
                     pass  # gone, or a broken link: as missing
             if not name.endswith((".tsv", *RECORD_SUFFIXES)):
                 continue
+            if name.endswith(".tsv") and not entry.is_symlink():
+                tables.setdefault(name, entry.path)
+                continue
             path = here / name
             if entry.is_symlink() and leads_outside(path, root):
                 refused.append(path)
             elif name.endswith(".tsv"):
-                tables.setdefault(name, path)
+                tables.setdefault(name, entry.path)
             elif not inside_data and not name.startswith("."):
                 records.append(path)
         todo += reversed(folders)  # depth first, A-Z, as os.walk went
@@ -237,7 +240,7 @@ def find_source_files(source: Path, identities: dict | None = None) -> SourceFil
 
 
 def find_tables(figid: str, tables: dict) -> dict:
-    return {kind: tables[f"{figid}-{kind}.tsv"] for kind in MENTION_KINDS if f"{figid}-{kind}.tsv" in tables}
+    return {kind: Path(tables[f"{figid}-{kind}.tsv"]) for kind in MENTION_KINDS if f"{figid}-{kind}.tsv" in tables}
 
 
 def load_record(path: Path, tables: dict, problems: list[Problem], raw: bytes | None = None) -> RawRecord | None:

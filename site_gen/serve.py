@@ -173,6 +173,10 @@ class Preview:
         self.pending_index = False  # the Pagefind index is to be made again (outside the lock)
         self.edits = 0  # edits applied: tells a search index made meanwhile that it may be stale
         self.pending: dict[str, Page] = {}  # out path → page whose template changed, not yet re-rendered
+        # edited templates whose pages are not yet listed in `pending` (a walk of every page, done after
+        # the reload), and the out paths rendered since they were edited (not listed then)
+        self.unlisted: set[str] = set()
+        self.rendered_since: set[str] = set()
         self.viewed: dict[str, None] = {}  # out paths of the pages served last, oldest first
         self.dirty = threading.Event()  # set by `changed`: the background has pages or files to write
         self.waiting = 0  # requests waiting for the lock to render a pending page: the background lets them in
@@ -226,7 +230,7 @@ class Preview:
         start = time.perf_counter()
         self.state = self._snapshot() if self.snapshots else {}
         self.engine.settings, self.engine.root = self.settings, self.root
-        self.pending = {}
+        self.pending, self.unlisted = {}, set()
         with self._reporting("build"):
             self.engine.update(force=force)
             self.pending_data = self.pending_index = False
@@ -265,7 +269,7 @@ class Preview:
     def _fail(self, message: str) -> None:
         self.error = message
         self.engine.forget()  # the next change builds from scratch
-        self.pending = {}
+        self.pending, self.unlisted = {}, set()
         log.error("build failed: %s", message)
 
     # --- incremental --------------------------------------------------------------------------
@@ -299,6 +303,7 @@ class Preview:
         done, start = 0, time.perf_counter()
         while True:
             with self.lock, collector_paused():
+                self._list_pending()
                 if self.site is None or not self.pending:
                     break
                 # pending until written: a request for one of them waits for this chunk, not the old page
@@ -322,10 +327,11 @@ class Preview:
         self.render_pending()
         with self.lock:
             # (after a template edit, the output's shape is saved once every page of it is written)
-            if self.site is not None and (self.pending_data or not self.engine.shape_saved and not self.pending):
+            current = not self.pending and not self.unlisted  # no page left to render for an edited template
+            if self.site is not None and (self.pending_data or not self.engine.shape_saved and current):
                 start = time.perf_counter()
                 with self._reporting("catalogue-wide files"):
-                    written = self.engine.finish(templates_current=not self.pending)
+                    written = self.engine.finish(templates_current=current)
                     if self.pending_data:
                         log.info("updated %d catalogue-wide file(s) in %.3f s", written, time.perf_counter() - start)
                     self.pending_index = self.pending_index or (
@@ -478,6 +484,7 @@ class Preview:
             written, removed = result.written, result.removed
             for out_path in itertools.chain(result.fresh.pages, result.fresh.stale):
                 self.pending.pop(out_path, None)  # rendered now, or gone
+            self.rendered_since |= result.fresh.pages.keys() - result.later.keys() if self.unlisted else set()
             self.pending.update(result.later)
             self.edits += 1
             self.pending_data = True
@@ -491,23 +498,27 @@ class Preview:
             self.renderer.items.clear()  # list entries come from macros.html
             self.renderer.partials.clear()
             self.users = template_users(env, self.templates)
+            self.rendered_since = set()  # (a page rendered before this edit may use these templates)
+            self.unlisted |= names  # every page using them is listed after the reload (`_list_pending`)
+            uses = self._uses(self.unlisted)
             probes: set[str] = set()  # one page per edited template, rendered now: its errors show at once
-            for page in site.iter_pages():
-                uses = self.users.get(page.template, {page.template}) & names
-                if uses:
-                    out_path = site.out_path(page.url)
-                    self.pending[out_path] = page
-                    if not uses <= probes:
-                        probes |= uses
-                        todo[out_path] = page
+            for page in site.pages_with_templates(uses, samples=True):
+                if not (found := self.users.get(page.template, {page.template}) & names) <= probes:
+                    probes |= found
+                    todo[site.out_path(page.url)] = page
+            for out_path in list(self.viewed):  # what browsers show now (a copy: requests add to it)
+                if out_path not in todo and (page := site.page_at(out_path)) is not None and uses(page.template):
+                    todo[out_path] = page
             notes.append(", ".join(sorted(names)))
-        for out_path in list(self.viewed):  # what browsers show now: before the reload (a copy: requests add to it)
+        for out_path in list(self.viewed):  # what browsers show now: before the reload
             if out_path in self.pending:
                 todo[out_path] = self.pending[out_path]
         for out_path in todo:
             self.pending.pop(out_path, None)
-        if self.pending:
-            notes.append(f"{len(self.pending)} more page(s) after the reload")
+        if self.unlisted:
+            self.rendered_since |= todo.keys()
+        if self.pending or self.unlisted:
+            notes.append("the other pages after the reload")
         files: dict[str, str] = {}
         stubs = []
         if "redirect.html" in names:
@@ -515,6 +526,25 @@ class Preview:
             files.update(self.renderer.render_reference_redirects())
         written += self._render_and_write(list(todo.values()), stubs, files)
         return f"{' and '.join(notes)}: {written} file(s) written, {removed} removed"
+
+    def _uses(self, names: set[str]):
+        """The test of a page's template: does it use any of these templates?"""
+        users = self.users
+        return lambda template: not users.get(template, {template}).isdisjoint(names)
+
+    def _list_pending(self) -> None:
+        """(Under the lock) List in `pending` every page of the templates edited since the last listing,
+        but for those rendered since: one walk of the site's pages, after the reload."""
+        if not self.unlisted or self.site is None:
+            return
+        start, where, done = time.perf_counter(), self.site.out_path, self.rendered_since
+        for page in self.site.pages_with_templates(self._uses(self.unlisted)):
+            out_path = where(page.url)
+            if out_path not in done:
+                self.pending[out_path] = page
+        self.unlisted, self.rendered_since = set(), set()
+        log.info("%d page(s) of edited templates left to render (listed in %.3f s)", len(self.pending),
+                 time.perf_counter() - start)
 
     def _render_and_write(self, pages: list[Page], stubs: list, files: dict[str, str]) -> int:
         """Render pages and redirect stubs (in parallel when there are many), then write every file."""
@@ -611,7 +641,7 @@ class Preview:
         self.viewed[out_path] = None
         while len(self.viewed) > VIEWED:
             del self.viewed[next(iter(self.viewed))]
-        if out_path not in self.pending:
+        if out_path not in self.pending and not self.unlisted:
             return
         with self._count:
             self.waiting += 1
@@ -623,6 +653,8 @@ class Preview:
         if not locked:
             return  # (a rebuild holding the lock that long: the page as it is on disk)
         try:
+            with collector_paused():
+                self._list_pending()
             page = self.pending.pop(out_path, None)
             if page is not None and self.site is not None:
                 with self._reporting(f"rendering {out_path}"):

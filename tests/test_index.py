@@ -125,3 +125,27 @@ def test_disease_pages_from_inline_and_tsv_mentions(tmp_path):
     assert 'href="/diseases/DOID_162.html"' in overview and 'href="/diseases/D003920.html"' in overview
     figure = site_file(tmp_path / "out", "/figures/PMC1__dis.html").read_text()
     assert "<tr><td>Cancer</td>" in figure  # shown, though it has no identifier to link
+
+
+def test_every_page_is_found_from_its_output_path(tmp_path):
+    """`Site.page_at`, which the preview uses to re-render the pages a browser shows: paged lists, split
+    folders (a tiny folder limit), diseases (whose key's colon is an underscore in the file name)."""
+    source = copy_full_source(tmp_path / "src")
+    site = run_build(source, tmp_path / "out", page_size=4, folder_limit=300).site
+    assert site.folders.splits and site.diseases
+    pages = list(site.iter_pages())
+    assert any(p.number > 1 for p in pages)
+    for page in pages:
+        assert site.page_at(site.out_path(page.url)) == page
+    assert site.page_at("genes/no-such-gene.html") is None and site.page_at("data/search.json") is None
+
+
+def test_the_pages_of_templates_are_walked_by_section(tmp_path):
+    source = copy_full_source(tmp_path / "src")
+    site = run_build(source, tmp_path / "out", page_size=2).site
+    for names in ({"gene.html"}, {"figure.html", "overview.html"}, {"home.html"}, {"nope.html"}):
+        uses = names.__contains__
+        assert list(site.pages_with_templates(uses)) == [p for p in site.iter_pages() if uses(p.template)]
+        samples = list(site.pages_with_templates(uses, samples=True))
+        assert {p.template for p in samples} == {p.template for p in site.iter_pages() if uses(p.template)}
+    assert [p.template for p in site.pages_with_templates({"gene.html"}.__contains__, samples=True)] == ["gene.html"]

@@ -446,12 +446,32 @@ def test_template_edit_renders_the_pages_shown_before_the_reload_and_the_rest_af
     assert preview.on_change(defer=True)  # the server sends the reload here
     on_disk = lambda url: (preview.output / PLAIN.out_path(url)).read_text(encoding="utf-8")  # noqa: E731
     assert "Edited gene" in on_disk(shown)
-    assert "Edited gene" not in on_disk(asked) and PLAIN.out_path(asked) in preview.pending
+    assert "Edited gene" not in on_disk(asked)
+    # the other pages of the template are listed after the reload, not walked for before it
+    assert preview.unlisted == {"gene.html"} and not preview.pending
     status, body = request(preview, asked)  # asked for before the background reaches it: made for the request
     assert status == "200 OK" and "Edited gene" in body and "Edited gene" in on_disk(asked)
     assert "Edited gene" not in on_disk(untouched)
     preview.flush_data()  # the background's turn
     assert not preview.pending and "Edited gene" in on_disk(untouched)
+    assert_same_as_full_build(preview, tmp_path)
+
+
+def test_a_second_template_edit_before_the_pages_are_listed_renders_them_again(preview, tmp_path):
+    """A page rendered after a first template edit (its request lists the pages) is re-rendered for a
+    second edit that came before the background rendered the rest."""
+    asked = [e.url for e in preview.site.genes.values()][2]
+    gene, base = preview.templates / "gene.html", preview.templates / "base.html"
+    gene.write_text(gene.read_text().replace("{% block header %}", "{% block header %}<p>Edited gene</p>", 1))
+    assert preview.on_change(defer=True)
+    assert "Edited gene" in request(preview, asked)[1] and not preview.unlisted
+    base.write_text(base.read_text().replace("</body>", "<p>Edited base</p></body>", 1))
+    assert preview.on_change(defer=True)
+    assert preview.unlisted == {"base.html"}
+    body = request(preview, asked)[1]
+    assert "Edited gene" in body and "Edited base" in body
+    preview.flush_data()
+    assert not preview.pending and not preview.unlisted
     assert_same_as_full_build(preview, tmp_path)
 
 
@@ -515,7 +535,7 @@ def test_a_page_that_cannot_be_written_when_asked_for_shows_why(preview, monkeyp
     good = gene.read_text()
     gene.write_text(good.replace("{% block header %}", "{% block header %}<p>Edited gene</p>", 1))
     assert preview.on_change(defer=True)
-    assert PLAIN.out_path(asked) in preview.pending
+    assert "Edited gene" not in (preview.output / PLAIN.out_path(asked)).read_text()
 
     def disk_full(*_args):
         raise OSError(28, "No space left on device")
