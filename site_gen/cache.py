@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from site_gen import __version__
-from site_gen.errors import Problem
+from site_gen.errors import Problem, SiteError
 from site_gen.load import MENTION_KINDS, load_record
 from site_gen.index import FIXED_PAGES, ENTITY_CLASSES, ITEMS_OF, Page, Redirect, Tally, _from_slots, _slot_state
 from site_gen.model import Facts, Figure, StoredFigure, _stored_figure, facts, light_fields, set_figure_loader
@@ -158,6 +158,11 @@ def unpack_site(packed: tuple, tally_rows=None):
     return site
 
 
+class StoreChanged(SiteError):
+    """The index a model reads its tally rows from was replaced since it was loaded (another process's
+    build saved the store in full, or the store was deleted): the model no longer matches them."""
+
+
 _INHERITED: list = []
 _active: ModelStore | None = None  # the store the last index was loaded from
 
@@ -182,6 +187,7 @@ class ModelStore:
         self.key = generator_key() if folder is not None else ""
         self._db: sqlite3.Connection | None = None
         self._pid = None
+        self._site_generation: bytes | None = None  # of the index last loaded or saved in full here
 
     # --- the connection (one per process: a forked worker opens its own) ----------------------------
     def db(self) -> sqlite3.Connection:
@@ -288,10 +294,19 @@ class ModelStore:
         set_figure_loader(self.figure)
         global _active
         _active = self
+        self._site_generation = self._saved_generation()
         return unpack_site(saved[2], self.tally_rows)
 
+    def _saved_generation(self) -> bytes | None:
+        row = self.db().execute("SELECT value FROM state WHERE name = 'site generation'").fetchone()
+        return row[0] if row is not None else None
+
     def tally_rows(self, kind: str, keys) -> list[tuple[str, tuple]]:
-        """(key, `Tally.state`) of those of these keys of a kind the saved index's tallies have."""
+        """(key, `Tally.state`) of those of these keys of a kind the saved index's tallies have; raises
+        StoreChanged when that index is no longer the one loaded or saved last by this store."""
+        if self._site_generation is None or self._saved_generation() != self._site_generation:
+            raise StoreChanged(f"the model store {self.path} was saved by another build, or deleted, since "
+                               "its index was read; build again")
         db, loads, out = self.db(), pickle.loads, []
         keys = sorted(keys)
         for start in range(0, len(keys), 500):  # (SQLite's limit on the parameters of a statement)
@@ -353,11 +368,14 @@ class ModelStore:
                 db.execute("INSERT OR REPLACE INTO state VALUES ('site', ?)",
                            (_dumps((SITE_FORMAT, key, pack_site(site))),))
                 _save_tallies(db, site.tallies)
+                db.execute("INSERT OR REPLACE INTO state VALUES ('site generation', ?)", (str(generation).encode(),))
                 db.execute("DELETE FROM pending")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        if site is not None:
+            self._site_generation = str(generation).encode()
         return generation
 
     def revalidate(self, path: str, known: Known, tables: dict) -> Entry | None:

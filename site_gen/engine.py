@@ -24,7 +24,7 @@ from pathlib import Path
 from site_gen.build import (BuildResult, _output_identity, _report, _save_state, _state_path, _fits,
                             collector_paused, gather, input_fingerprint, log_time, make_renderer, return_free_memory,
                             scan_source, up_to_date, write_catalogue, write_pages)
-from site_gen.cache import ModelStore, cache_folder, parse_entry
+from site_gen.cache import ModelStore, StoreChanged, cache_folder, parse_entry
 from site_gen.errors import Problem, summarize_problems
 from site_gen.hosts import check_limits
 from site_gen.load import display_path, leads_outside
@@ -230,7 +230,10 @@ class Engine:
         self._forget_shape()
         folders_before = site.folders
         with log_time(timings, "parse"):
-            edit, entries, gone = self._reparse(paths)
+            try:
+                edit, entries, gone = self._reparse(paths)
+            except StoreChanged as exc:  # (the kept model is half-updated: it is dropped)
+                raise NeedsFullBuild(str(exc)) from None
         if site.folders != folders_before:
             raise NeedsFullBuild("the files of a section moved to other folders")
         with log_time(timings, "store"):

@@ -18,6 +18,7 @@ import pytest
 
 from site_gen import serve
 from site_gen.build import build
+from site_gen import build as build_module
 from site_gen.index import PLAIN
 from site_gen.serve import Preview
 from site_gen.settings import load_settings
@@ -641,6 +642,23 @@ def test_a_build_after_a_preview_stopped_before_its_search_index_indexes_the_edi
     after = build(preview.settings, REPO, jobs=1)
     assert after.parsed == 0 and after.rendered <= len(preview.site.page_groups["fixed"])
     assert_same_as_full_build(preview, tmp_path)  # the edited figure's search fragment included
+
+
+def test_a_model_store_saved_by_another_build_makes_the_preview_build_again(preview, tmp_path, monkeypatch):
+    """The kept model reads the tally rows of the entities an edit touches from the store: once another
+    build saved its index in full, those rows are not the model's, and the edit builds all again."""
+    preview = Preview(preview.settings, REPO, jobs=1)  # started on the built site: its model read from the store
+    preview.rebuild()
+    model = preview.site
+    assert preview.error is None and all(tally.rows is not None for tally in model.tallies.values())
+    seed = preview.source / "seeds/003_00dc568588f0f9ad.txt"
+    seed.write_text(seed.read_text().replace("figtitle: Advances", "figtitle: Quickly advances"))
+    monkeypatch.setattr(build_module, "PENDING_LIMIT", 0)  # (any edit: the index saved in full)
+    build(preview.settings, REPO, jobs=1)
+    assert preview.on_change() and preview.error is None
+    assert preview.site is not model  # built again from the inputs
+    assert "Quickly advances" in site_file(preview.output, FIGURE).read_text()
+    assert_same_as_full_build(preview, tmp_path)
 
 
 def test_a_record_edit_renders_its_figure_and_the_pages_shown_before_the_reload_and_the_rest_after(preview, tmp_path):
