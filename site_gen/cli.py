@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import os
 import shutil
@@ -139,6 +140,8 @@ def main(argv: list[str] | None = None, exit_when_built: bool = False) -> int:
             return serve.run(settings, root, host=args.bind, port=args.port, open_browser=args.open, jobs=args.jobs,
                              use_cache=not args.no_cache, config=config, overrides=overrides,
                              livereload=not args.no_livereload)
+        if exit_when_built:  # the collector, enabled again after the build, would first pass over its whole model
+            gc.disable()
         result = build.build(settings, root, strict=args.strict, jobs=args.jobs, use_cache=not args.no_cache,
                              force=args.no_cache, progress=progress.wanted(args.quiet))
     except SiteError as exc:

@@ -15,6 +15,7 @@ browser reloads), then `finish()` (the catalogue-wide files, after it).
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -94,7 +95,9 @@ class Engine:
         for the caller to render before `finish` (the preview's fast render)."""
         with collector_paused():
             if paths is None or self.site is None or self.shape is None:
-                return self._build(force, strict, progress)
+                result = self._build(force, strict, progress)
+                self._settle()
+                return result
             result = self._apply(paths, show)
             if not defer:
                 self.finish()
@@ -111,6 +114,14 @@ class Engine:
                 self.shape = None  # not the output of this model: the first edit builds everything
             self.unindexed = set(self.shape.unindexed) if self.shape is not None else set()
             self._shape_saved = self.shape is not None
+            self._settle()
+
+    def _settle(self) -> None:
+        """A model kept for the preview lives as long as it: moved out of the cyclic collector's reach
+        (gc.freeze), which would otherwise pass over its millions of objects once the collector is
+        enabled again, and now and then after."""
+        if self.keep and self.site is not None:
+            gc.freeze()
 
     def _keep_model(self, site, problems: list[Problem], tables: dict) -> None:
         self.site, self.tables = site, dict(tables)
