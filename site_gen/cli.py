@@ -96,8 +96,9 @@ def _setup_logging(quiet: bool, verbose: bool) -> None:
 
 
 def run() -> None:
-    """The `site-gen` command."""
-    sys.exit(main(exit_when_built=True))
+    """The `site-gen` command (under a profiler, a coverage tool or a debugger, which write their
+    findings at exit, it ends as a caller of `main` would)."""
+    sys.exit(main(exit_when_built=sys.getprofile() is None and sys.gettrace() is None))
 
 
 def exit_now(code: int) -> None:

@@ -118,3 +118,15 @@ def test_help_gives_examples_exit_codes_and_environment(capsys):
     out = capsys.readouterr().out
     for words in ("site-gen serve -p 8080", "exit status:", "SOURCE_DATE_EPOCH", "-o OUTPUT, -d OUTPUT, --output OUTPUT"):
         assert words in out
+
+
+def test_a_profiled_build_still_writes_its_profile(tmp_path):
+    """The command ends without freeing its model (`exit_now`), but not under a profiler: it writes
+    what it found at exit."""
+    write_files(tmp_path / "src", {"a.md": minimal_record("PMC1__ok")})
+    cmd = [sys.executable, "-m", "cProfile", "-o", str(tmp_path / "build.prof"), "-m", "site_gen", "build",
+           "--config", str(REPO / "tests" / "empty.toml"), "--source", str(tmp_path / "src"),
+           "--output", str(tmp_path / "out"), "--templates", str(REPO / "templates"),
+           "--static", str(REPO / "static"), "--quiet"]
+    assert subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path).returncode == 0
+    assert (tmp_path / "build.prof").stat().st_size > 0 and (tmp_path / "out" / "index.html").is_file()
