@@ -496,7 +496,7 @@ class Tally:
 
     A tally of a saved index is read key by key (`rows`: keys → (key, `state`) of those it has, as the
     model store keeps them, one row per key): an edit reads the keys its figures mention, not the
-    catalogue's hundreds of thousands. `changed` names the keys edits changed since they were read.
+    catalogue's hundreds of thousands. The keys it `read` are those edits changed since.
     """
 
     def __init__(self, items_of, rows=None):
@@ -508,8 +508,7 @@ class Tally:
         self.words: dict[str, dict] = defaultdict(dict)
         self.extra: dict[str, dict] = defaultdict(dict)
         self.rows = rows  # None: every key is in memory
-        self.read: set[str] = set()  # keys read from `rows`
-        self.changed: set[str] = set()
+        self.read: set[str] = set()  # keys read from `rows`: those of the figures applied since
 
     def state(self, key: str) -> tuple | None:
         """What the tally holds of a key (in memory), None when no figure mentions it."""
@@ -518,13 +517,11 @@ class Tally:
         return (tuple(sorted(self.figids[key])), self.names[key], self.words[key], self.extra.get(key) or {})
 
     def keys(self):
-        """The keys to save: all of them, or, for a tally read key by key, those edits changed."""
-        return self.figids.keys() if self.rows is None else self.changed
+        """The keys to save: all of them, or, for a tally read key by key, those it read (edits changed them)."""
+        return self.figids.keys() if self.rows is None else self.read
 
     def _need(self, fig: Figure) -> None:
-        keys = {item[0] for item in self.items_of(fig)}
-        self.changed |= keys
-        missing = keys - self.read
+        missing = {item[0] for item in self.items_of(fig)} - self.read
         if not missing:
             return
         self.read |= missing

@@ -223,16 +223,12 @@ def find_source_files(source: Path, identities: dict | None = None) -> SourceFil
                     pass  # gone, or a broken link: as missing
             if not name.endswith((".tsv", *RECORD_SUFFIXES)):
                 continue
-            if name.endswith(".tsv") and not entry.is_symlink():
-                tables.setdefault(name, entry.path)
-                continue
-            path = here / name
-            if entry.is_symlink() and leads_outside(path, root):
-                refused.append(path)
+            if entry.is_symlink() and leads_outside(here / name, root):
+                refused.append(here / name)
             elif name.endswith(".tsv"):
                 tables.setdefault(name, entry.path)
             elif not inside_data and not name.startswith("."):
-                records.append(path)
+                records.append(here / name)
         todo += reversed(folders)  # depth first, A-Z, as os.walk went
     organism_dir = source / ORGANISM_FOLDER
     organisms = sorted(p for p in organism_dir.glob("*.md") if p not in refused) if organism_dir.is_dir() else []

@@ -484,7 +484,8 @@ class Preview:
             written, removed = result.written, result.removed
             for out_path in itertools.chain(result.fresh.pages, result.fresh.stale):
                 self.pending.pop(out_path, None)  # rendered now, or gone
-            self.rendered_since |= result.fresh.pages.keys() - result.later.keys() if self.unlisted else set()
+            if self.unlisted:  # (rendered with the edited templates: not listed again)
+                self.rendered_since |= result.fresh.pages.keys() - result.later.keys()
             self.pending.update(result.later)
             self.edits += 1
             self.pending_data = True
@@ -506,13 +507,14 @@ class Preview:
                 if not (found := self.users.get(page.template, {page.template}) & names) <= probes:
                     probes |= found
                     todo[site.out_path(page.url)] = page
-            for out_path in list(self.viewed):  # what browsers show now (a copy: requests add to it)
-                if out_path not in todo and (page := site.page_at(out_path)) is not None and uses(page.template):
-                    todo[out_path] = page
             notes.append(", ".join(sorted(names)))
-        for out_path in list(self.viewed):  # what browsers show now: before the reload
+        stale = self._uses(self.unlisted)  # (a page of an edited template, not yet listed)
+        for out_path in list(self.viewed):  # what browsers show now: before the reload (a copy: requests add to it)
             if out_path in self.pending:
                 todo[out_path] = self.pending[out_path]
+            elif self.unlisted and out_path not in todo and (page := site.page_at(out_path)) is not None \
+                    and stale(page.template):
+                todo[out_path] = page
         for out_path in todo:
             self.pending.pop(out_path, None)
         if self.unlisted:
