@@ -5,9 +5,10 @@ Two parts, both built with the site:
   reads a lean document per figure written for it (`search_document`), at the relative path of the
   figure's page so that results link the page, instead of the full pages: at 10,000 figures it took
   25.3 s and 1.9 GB on the pages, 6.1 s and 0.48 GB on such documents, and results show the title and
-  caption rather than table cells. Pagefind writes one fragment file per document into one folder,
-  so past `group_limit` figures the figures are indexed in a few groups (by a hash of the figid), each
-  its own bundle under `/pagefind/<group>/`; the search page merges them at query time.
+  caption rather than table cells. Past `group_limit` figures the figures are indexed in groups (by a
+  hash of the figid), each its own bundle under `/pagefind/<group>/`, which the search page merges at
+  query time: an edit re-indexes the one bundle its figure falls in, and no Pagefind process holds the
+  whole catalogue.
 - a name lookup, `/search/names/<nn>/<bbbb>.json`: every gene, chemical, disease and organism name,
   OCR word, figure ID, alias, PMCID and DOI, normalised, so that a query naming one of them offers its
   own page first. The bucket is a hash of the normalised name, so a query fetches one small file.
@@ -40,7 +41,11 @@ from site_gen.model import Figure
 
 log = logging.getLogger(__name__)
 
-GROUP_FIGURES = 40_000  # most figures in one Pagefind bundle (its fragment folder stays under 50,000)
+# Most figures in one Pagefind bundle. Small enough that an edit re-indexes a few thousand figures
+# (at 100,000 figures: 32 bundles of ~3,100; one takes Pagefind ~2 s and ~0.3 GB), large enough that
+# a query's requests stay few: each bundle merged adds its metadata (~10 bytes a figure, the same in
+# all) and one index chunk (~25 kB) per word searched.
+GROUP_FIGURES = 4_000
 PAGEFIND_FOLDER = "pagefind"
 NAMES_FOLDER = "search/names"
 
@@ -355,6 +360,11 @@ def canonical_bundle(bundle: Path) -> None:
     entry_path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
+# What Pagefind writes beside an index for its own search interfaces, which the site does not use
+UNUSED_FILES = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
+                "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
+
+
 def _link_tree(source: Path, target: Path) -> None:
     for here, _dirs, files in os.walk(source):
         folder = target / Path(here).relative_to(source)
@@ -399,6 +409,8 @@ def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = 
         if done.returncode != 0:
             raise SiteError(f"search index {name}: pagefind failed: {(done.stderr or done.stdout).strip()[-500:]}")
         canonical_bundle(into / name)
+        for file in UNUSED_FILES:  # (the search page is the site's own: ~0.5 MB a bundle)
+            (into / name / file).unlink(missing_ok=True)
 
     try:
         write_search_documents(site, docs, groups, todo)

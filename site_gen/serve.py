@@ -341,10 +341,10 @@ class Preview:
         self.reindex()
 
     def reindex(self) -> None:
-        """Make the full-text index again, outside the lock: Pagefind takes half a minute at 10,000
-        figures, and an edit in the meantime is applied and reloaded at once. The new index goes to a
-        folder beside the site and replaces the old one when complete, so the search page always has
-        one. An index made while an edit came is dropped: that edit's own update makes it again."""
+        """Make the full-text index's bundles that edits changed again, outside the lock: an edit in
+        the meantime is applied and reloaded at once. The new bundles go to a folder beside the site and
+        each replaces its old self when all are complete, so the search page always has an index. Those
+        made while an edit came are dropped: that edit's own update makes them again."""
         with self.lock:
             if self.site is None or not self.pending_index:
                 return
@@ -354,23 +354,32 @@ class Preview:
         start = time.perf_counter()
         fresh = self.output.parent / f".{self.output.name}.{PAGEFIND_FOLDER}"
         shutil.rmtree(fresh, ignore_errors=True)
-        try:  # the bundles no changed figure falls in are linked from the current index
-            run_pagefind(self.output, site, self.jobs or default_jobs(), previous=self.output, changed=changed,
-                         into=fresh)
+        try:  # only the bundles a changed figure falls in are made again (all, if the bundles changed)
+            names, made = run_pagefind(self.output, site, self.jobs or default_jobs(), previous=self.output,
+                                       changed=changed, into=fresh, keep=True)
         except SiteError as exc:
             shutil.rmtree(fresh, ignore_errors=True)
             log.error("search index not updated: %s", exc)
             return
         old = self.output.parent / f".{self.output.name}.{PAGEFIND_FOLDER}-old"
         shutil.rmtree(old, ignore_errors=True)
+        index = self.output / PAGEFIND_FOLDER
         with self.lock:
             current = self.site is site and self.edits == edits  # no edit and no full build came meanwhile
-            if current:
+            if current and len(made) == len(names):  # the whole index
                 with contextlib.suppress(FileNotFoundError):
-                    os.rename(self.output / PAGEFIND_FOLDER, old)
-                os.rename(fresh, self.output / PAGEFIND_FOLDER)
+                    os.rename(index, old)
+                os.rename(fresh, index)
+            elif current:  # each bundle made replaces its old self; a query finds one or the other, whole
+                old.mkdir()
+                for name in made:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.rename(index / name, old / name)
+                    os.rename(fresh / name, index / name)
+            if current:
                 self.engine.indexed(changed)
-        shutil.rmtree(old if current else fresh, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(fresh, ignore_errors=True)
         if current:
             log.info("search index made again in %.3f s", time.perf_counter() - start)
 

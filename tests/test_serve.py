@@ -528,6 +528,44 @@ def test_the_search_index_is_made_outside_the_lock_and_dropped_if_an_edit_came(p
     assert_same_as_full_build(preview, tmp_path)
 
 
+def test_the_preview_makes_again_only_the_search_bundle_of_an_edited_figure(tmp_path, monkeypatch):
+    """Each bundle made again replaces its old self; the others stay the very same files, and all
+    index what a full build's do."""
+    from site_gen import search
+
+    monkeypatch.setattr(search, "GROUP_FIGURES", 8)
+    monkeypatch.chdir(tmp_path)
+    source = copy_full_source(tmp_path / "src")
+    settings = make_settings(source, tmp_path / "out", search_index="pagefind", page_size=PAGE_SIZE)
+    live = Preview(settings, REPO, jobs=1)
+    live.rebuild()
+    live.flush_data()
+    names = search.pagefind_groups(live.site)
+    assert len(names) >= 3
+    seed = source / "seeds/003_00dc568588f0f9ad.txt"
+    figid = next(line.split(":", 1)[1].strip() for line in seed.read_text().splitlines() if line.startswith("figid:"))
+    dirty = search.group_of(figid, names)
+
+    def inodes(name):
+        folder = live.output / "pagefind" / name
+        return {p.relative_to(folder): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+
+    before = {name: inodes(name) for name in names}
+    seed.write_text(seed.read_text().replace("figtitle: Advances", "figtitle: Zyxwvut advances"))
+    assert live.on_change()
+    for name in names:
+        assert (inodes(name) == before[name]) == (name != dirty), name
+    import gzip
+    fragments = (live.output / "pagefind" / dirty / "fragment").iterdir()
+    assert any(b"Zyxwvut" in gzip.decompress(p.read_bytes()) for p in fragments)
+    assert not search.UNUSED_FILES[0] in {p.name for p in (live.output / "pagefind" / dirty).iterdir()}
+    full = make_settings(source, tmp_path / "fresh", search_index="pagefind", page_size=PAGE_SIZE)
+    build(full, REPO, jobs=1, force=True)
+    got, want = snapshot(live.output / "pagefind"), snapshot(tmp_path / "fresh" / "pagefind")
+    assert sorted(k for k in got if "/fragment/" in k) == sorted(k for k in want if "/fragment/" in k)
+    assert got["indexes.json"] == want["indexes.json"]
+
+
 def test_a_page_that_cannot_be_written_when_asked_for_shows_why(preview, monkeypatch):
     """A page left for later by a template edit, then asked for, that cannot be written (a full disk):
     the browser gets the reason on the error page instead of a failed request, and the server goes on."""
