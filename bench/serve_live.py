@@ -64,6 +64,7 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "out")
     parser.add_argument("--search-index", default="none", choices=["pagefind", "none"])
+    parser.add_argument("--log", type=Path, help="write the server's output there, each line with its time")
     args = parser.parse_args(argv)
     source, output = args.work / f"corpus-{args.figures}", args.work / f"site-{args.figures}"
     if not output.is_dir():
@@ -77,15 +78,18 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak, done = [0], threading.Event()
+    phase, peaks = ["start"], {}  # the peak of each phase of the run
 
     def sample():
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_pss(proc.pid))
+            pss = _tree_pss(proc.pid)
+            peak[0] = max(peak[0], pss)
+            peaks[phase[0]] = max(peaks.get(phase[0], 0), pss)
             time.sleep(0.25)  # (a walk of /proc: more often, and it takes a share of a core from the server)
 
     def read():
         for line in proc.stdout:
-            log.append(line)
+            log.append(f"{time.perf_counter() - start:9.3f} {line}")
             lines.put(line)
 
     threads = [threading.Thread(target=sample, daemon=True), threading.Thread(target=read, daemon=True)]
@@ -121,12 +125,14 @@ def main(argv=None) -> int:
         print(f"{'model read':<40} {time.perf_counter() - start:8.3f} s after start")
         del first
         get(port, figure_url)  # a browser shows it
+        phase[0] = "record edit"
         marker = f"Edited {int(time.time())}"
         record.write_text(original.replace("figtitle: ", f"figtitle: {marker} ", 1), encoding="utf-8")
         took = until(lambda: marker in get(port, figure_url)[1], 120)
         print(f"{'record edit, its page shows it':<40} {took:8.3f} s (watcher debounce included)")
         catalogue = wait_line("catalogue-wide file", 600)
         print(f"{'  then the catalogue-wide files':<40} {took + catalogue:8.3f} s")
+        phase[0] = "template edit"
         tag = f"<!-- template edit {int(time.time())} -->"
         template.write_text(template_text.replace("{% block main %}", "{% block main %}" + tag, 1),
                             encoding="utf-8")
@@ -155,7 +161,10 @@ def main(argv=None) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
         done.set()
-    print(f"{'server peak memory (PSS of its tree)':<40} {peak[0] / 2**20:8.0f} MB")
+    print(f"{'server peak memory (PSS of its tree)':<40} {peak[0] / 2**20:8.0f} MB  (by phase: "
+          + ", ".join(f"{name} {pss / 2**20:.0f}" for name, pss in peaks.items()) + ")")
+    if args.log:
+        args.log.write_text("".join(log), encoding="utf-8")
     return 0
 
 

@@ -652,8 +652,8 @@ class Preview:
         self.viewed[out_path] = None
         while len(self.viewed) > VIEWED:
             del self.viewed[next(iter(self.viewed))]
-        if out_path not in self.pending and not self.unlisted:
-            return
+        if out_path not in self.pending and (not self.unlisted or out_path in self.rendered_since):
+            return  # current (rendered with the edited templates: those shown at the reload are)
         with self._count:
             self.waiting += 1
         try:

@@ -450,6 +450,16 @@ def test_template_edit_renders_the_pages_shown_before_the_reload_and_the_rest_af
     assert "Edited gene" not in on_disk(asked)
     # the other pages of the template are listed after the reload, not walked for before it
     assert preview.unlisted == {"gene.html"} and not preview.pending
+    # the page shown, asked for again at the reload, is current: served without waiting for the listing
+    listing = threading.Thread(target=lambda: preview.lock.acquire() and (time.sleep(3), preview.lock.release()))
+    listing.start()
+    time.sleep(0.2)  # (the lock taken, as the background's listing takes it)
+    begin = time.monotonic()
+    status, body = request(preview, shown)
+    waited = time.monotonic() - begin
+    listing.join()
+    assert status == "200 OK" and "Edited gene" in body and waited < 2.5
+    assert preview.unlisted == {"gene.html"}
     status, body = request(preview, asked)  # asked for before the background reaches it: made for the request
     assert status == "200 OK" and "Edited gene" in body and "Edited gene" in on_disk(asked)
     assert "Edited gene" not in on_disk(untouched)
