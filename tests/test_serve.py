@@ -499,7 +499,7 @@ def test_a_template_error_found_after_the_reload_is_shown(preview):
 
 
 def test_the_search_index_is_made_outside_the_lock_and_dropped_if_an_edit_came(preview, tmp_path, monkeypatch):
-    """Pagefind takes half a minute at catalogue scale: an edit meanwhile goes through at once, the
+    """Pagefind takes seconds a bundle: an edit meanwhile goes through at once, the
     site keeps its old index until a new one is complete, and an index an edit overtook is not used."""
 
     real, started, release, bundles = serve.run_pagefind, threading.Event(), threading.Event(), []
