@@ -3,10 +3,12 @@ to the last build's index instead of making it again.
 
 It is an SQLite database beside the output folder (`.<output>.cache/model.sqlite`, safe to delete):
 
-- `records`: for every record file, its identity (device, inode, size, modification time) and that of
-  each sidecar table it read or looked for, a digest of their bytes, the problems parsing found, and
-  the Figure it gave (pickled). When every identity matches, the record is not read again; when an
-  identity changed but the bytes did not (a `touch`, a fresh checkout), it is not parsed again.
+- `records`: for every record file, the names of the sidecar tables it looked for, a stamp of its
+  identity (device, inode, size, modification time) and of the path and identity of each of those
+  tables, a digest of their bytes, the problems parsing found, and the Figure it gave (pickled). When
+  the stamp of the files the source's walk found matches, the record is not read again; when it
+  changed but the bytes did not (a `touch`, a fresh checkout), it is not parsed again. (A stamp, not
+  the identities themselves: a build compares 100,000 of them, a digest each, without unpickling.)
 - `state`: the index of the last build (`index.Site`, its figures kept light: `model.StoredFigure`)
   but for its tallies, with the key of what it was made from (settings, build date, organism files), and the store's
   generation, a random number drawn again by every save: the shape of a build's output (`reuse.Shape`) names the
@@ -60,9 +62,10 @@ class Entry(NamedTuple):
 class Known(NamedTuple):
     """A record as the store holds it, without its figure."""
 
-    identity: tuple | None
+    stamp: bytes  # of the identities of its files (`stamp`)
     digest: bytes
-    tables: tuple
+    names: tuple[str, ...]  # of the sidecar tables it looked for (a name holding a line break comes back
+    # split, so its record never matches its stamp and is read again: right, only slower)
     src_path: str | None  # of its figure, None when it gave none
 
 
@@ -112,7 +115,7 @@ class ParseStats:
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
-    path TEXT PRIMARY KEY, identity BLOB, tables BLOB, digest BLOB, src_path TEXT, problems BLOB, figure BLOB);
+    path TEXT PRIMARY KEY, stamp BLOB, names TEXT, digest BLOB, src_path TEXT, problems BLOB, figure BLOB);
 CREATE INDEX IF NOT EXISTS records_by_src ON records (src_path);
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB);
 CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY, figure BLOB);
@@ -234,10 +237,9 @@ class ModelStore:
         """Every record the store holds, by path, without its figure."""
         if self.folder is None:
             return {}
-        rows = self.db().execute("SELECT path, identity, tables, digest, src_path FROM records")
-        loads = pickle.loads
-        return {path: Known(loads(identity), digest, loads(tables), src_path)
-                for path, identity, tables, digest, src_path in rows}
+        rows = self.db().execute("SELECT path, stamp, names, digest, src_path FROM records")
+        return {path: Known(stamp, digest, tuple(names.split("\n")) if names else (), src_path)
+                for path, stamp, names, digest, src_path in rows}
 
     def problems(self) -> dict[str, tuple[Problem, ...]]:
         """The parse problems of every record that had any, by path."""
@@ -360,7 +362,8 @@ class ModelStore:
                 db.executemany("INSERT OR IGNORE INTO pending VALUES (?, NULL)", [(path,) for path in changed])
             db.executemany("DELETE FROM records WHERE path = ?", [(path,) for path in gone])
             db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", [
-                (path, _dumps(e.identity), _dumps(e.tables), e.digest, e.figure.src_path if e.figure else None,
+                (path, stamp(e.identity, e.tables), "\n".join(lookup[0] for lookup in e.tables),
+                 e.digest, e.figure.src_path if e.figure else None,
                  _dumps(e.problems) if e.problems else None,
                  e.data if e.data is not None else _dumps(e.figure) if e.figure is not None else None)
                 for path, e in entries.items()])
@@ -404,19 +407,21 @@ def _save_tallies(db: sqlite3.Connection, tallies: dict) -> None:
                        [(kind, key, _dumps(state)) for key, state in states if state is not None])
 
 
+def stamp(identity: tuple | None, lookups: tuple) -> bytes:
+    """A digest of a record's identity and its table lookups (`_table_lookups`): what tells whether
+    its files are as they were when it was parsed."""
+    return hashlib.blake2b(repr((identity, lookups)).encode("utf-8", "surrogateescape"), digest_size=16).digest()
+
+
 def still_valid(known: Known, path: Path, tables: dict, identities: dict | None = None) -> bool:
-    """Do the record and every table it looked for have the identities they had when it was parsed?
-    (`identities`: those of the files as the source's walk found them, by path, else looked up.)"""
+    """Do the record and every table it looked for have the paths and identities they had when it was
+    parsed? (`identities`: those of the files as the source's walk found them, by path, else looked up.)"""
     identity = identities.get if identities is not None else _identity
-    if identity(str(path)) != known.identity:
-        return False
-    for name, table_path, then in known.tables:
+    lookups = []
+    for name in known.names:
         now = tables.get(name)
-        if (str(now) if now is not None else None) != table_path:
-            return False
-        if now is not None and identity(table_path) != then:
-            return False
-    return True
+        lookups.append((name, str(now), identity(str(now))) if now is not None else (name, None, None))
+    return stamp(identity(str(path)), tuple(lookups)) == known.stamp
 
 
 def prefetch(paths: list[Path], tables: dict) -> None:
@@ -467,8 +472,8 @@ def _revalidated(known: Known, path: Path, tables: dict) -> tuple | None:
     raw = _read(path)
     if raw is None:
         return None
-    lookups = _table_lookups([name for name, _path, _identity_then in known.tables], tables)
-    if [t[:2] for t in lookups] != [t[:2] for t in known.tables] or _digest(raw, lookups) != known.digest:
+    lookups = _table_lookups(known.names, tables)
+    if _digest(raw, lookups) != known.digest:  # (which covers the tables' names and paths too)
         return None
     return _identity(path), lookups
 

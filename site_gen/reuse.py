@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import dataclasses
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from site_gen import __version__
 from site_gen.cache import code_digest
-from site_gen.index import ENTITY_SECTIONS, Page, Site, figure_downloads, update_site
+from site_gen.index import ENTITY_SECTIONS, Entity, Page, Site, figure_downloads, update_site
 from site_gen.jsonld import shown_on_figures
 from site_gen.model import Figure
 from site_gen.prose import outline
@@ -188,6 +189,13 @@ def _mentioning_changed_refs(site: Site, before: dict[str, dict]) -> set[str]:
     return figids
 
 
+def _same_but_figures(old: Entity | None, new: Entity | None) -> bool:
+    """Are these an entity before and after an edit with the same fields and as many figures (which may
+    be others, or in another order)?"""
+    return (old is not None and new is not None and len(old.figids) == len(new.figids)
+            and dataclasses.replace(old, figids=()) == dataclasses.replace(new, figids=()))
+
+
 def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset()) -> Fresh:
     """What an edit (None: no record changed) and the templates that changed make stale."""
     groups, where = site.page_groups, site.out_path
@@ -208,9 +216,22 @@ def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset())
 
     for figid in shown:
         replan(("figure", figid))
+    # An entity whose own fields and number of figures stay, but for the order of its figures: only the
+    # pages of its list whose entries moved or changed (a figure's title edit shows on one page of each of
+    # its genes, not on every page of a gene that hundreds of figures mention). Not when an organism came
+    # or went: gene pages and figure entries link to organism pages.
+    organisms = edit.before.get("organism", {})
+    same_links = all(old is not None and key in site.entity_tables["organism"] for key, old in organisms.items())
     for kind, keys in edit.touched.items():
+        tables, before = site.entity_tables[kind], edit.before.get(kind, {})
         for key in keys:
-            replan((kind, key))
+            old, new = before.get(key), tables.get(key)
+            if kind == "organism" or not same_links or not _same_but_figures(old, new):
+                replan((kind, key))
+                continue
+            for page in groups.get((kind, key), ()):
+                if list_page_changed(site, old.figids, new.figids, page.number, changed):
+                    pages[where(page.url)] = page
     lists = {"figure": (was.figure_ids, site.figure_ids, changed)}
     lists |= {kind: (was.entity_lists.get(kind, ()), site.entity_lists[kind], frozenset()) for kind in ENTITY_SECTIONS}
     for kind, (old, now, dirty) in lists.items():

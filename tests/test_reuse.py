@@ -239,3 +239,33 @@ def test_the_sitemaps_and_host_files_are_made_again_only_when_pages_or_aliases_c
         shutil.rmtree(tmp_path / "cold", ignore_errors=True)
         build.build(make_settings(src, tmp_path / "cold"), REPO, jobs=1, force=True, use_cache=False)
         assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold"), files
+
+
+def test_a_title_edit_renders_of_each_entity_that_lists_the_figure_only_the_page_it_is_on(generated, tmp_path,
+                                                                                          monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    src = tmp_path / "src"
+    shutil.copytree(generated / "src", src)
+    run_build(src, tmp_path / "site", jobs=1, page_size=4)
+    record = _records(src)[10]
+    figid = next(line for line in record.read_text(encoding="utf-8").splitlines()
+                 if line.startswith("figid: ")).split(": ", 1)[1]
+    edit_title(src)
+    rendered = []
+    render_page = Renderer.render_page
+
+    def spy(self, page):
+        rendered.append((page.kind, page.key, page.number))
+        return render_page(self, page)
+
+    monkeypatch.setattr(Renderer, "render_page", spy)
+    site = run_build(src, tmp_path / "site", jobs=1, page_size=4).site
+    listing = {(kind, e.key): e.figids.index(figid) // 4 + 1 for kind in ("gene", "chemical", "disease")
+               for e in site.entities(kind).values() if figid in e.figids}
+    assert any(len(site.page_groups[group]) > 1 for group in listing)  # (a list of several pages is the case)
+    assert {(kind, key, number) for kind, key, number in rendered if (kind, key) in listing} == \
+        {(kind, key, number) for (kind, key), number in listing.items()}
+    monkeypatch.undo()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    run_build(src, tmp_path / "cold", jobs=1, page_size=4)
+    assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold")
