@@ -20,7 +20,19 @@ def short_id(fig: Figure) -> str:
 
 def by_short_id(site: Site, figids) -> list[str]:
     """Figure IDs in the reference site's order: by short ID (`figid_alias`), then figid."""
-    return sorted(figids, key=lambda f: (short_id(site.figures[f]), f))
+    return sorted(figids, key=short_id_rank(site).__getitem__)
+
+
+_ranks: list = [None, None]  # the figures (`Site.figures`, a new dict after every edit) and their ranks
+
+
+def short_id_rank(site: Site) -> dict[str, int]:
+    """Each figure's place in the reference site's order (sorted once for all the lists in that order)."""
+    if _ranks[0] is not site.figures:
+        figures = site.figures
+        order = sorted(figures, key=lambda f: (short_id(figures[f]), f))
+        _ranks[:] = [figures, {figid: n for n, figid in enumerate(order)}]
+    return _ranks[1]
 
 
 def figure_info(site: Site, fig: Figure) -> bytes:

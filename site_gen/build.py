@@ -302,9 +302,9 @@ def _gather(settings: Settings, source: Path, files: SourceFiles, identities: di
             jobs: int, progress: bool) -> Gathered:
     with log_time(timings, "parse"):
         known = store.known()
-        records = {str(path): path for path in files.records}
-        todo = [path for name, path in records.items()
-                if (k := known.get(name)) is None or not still_valid(k, path, files.tables, identities)]
+        records = dict.fromkeys(files.records)
+        todo = [Path(name) for name in records
+                if (k := known.get(name)) is None or not still_valid(k, name, files.tables, identities)]
         gone = [name for name in known if name not in records]
         problems: list[Problem] = refused_problems(files)
         stats = ParseStats(reused=len(records) - len(todo))
@@ -552,12 +552,22 @@ def write_per_figure_files(site: Site, writer: SiteWriter, fresh: Fresh | None) 
     for file in per_figure_files(site):
         writer.claim(file.out_path, catalogue=True)
         old = writer.previous_layout(file.out_path, fresh.layouts.get(file.out_path)) if fresh is not None else None
-        if old is None:
-            parts = file.segments(site)
-        else:  # None: the figure's segment as the last build's file holds it
-            parts = ((figid, None) if figid in old.spans and figid not in fresh.figures
-                     else (figid, file.segment(site, site.figures[figid])) for figid in file.figids)
-        writer.layouts[file.out_path] = writer.put_segments(file.out_path, file.head, file.sep, file.tail, parts, old)
+        layout = None
+        if old is not None:  # the figures' segments but those of the figures changed as the last build's file has them
+            figids = tuple(file.figids)
+            if figids == old.names:
+                members = figids if len(fresh.figures) < 64 else set(figids)
+                fresh_parts = {figid: file.segment(site, site.figures[figid]) for figid in fresh.figures
+                               if figid in members}
+                layout = writer.patch_segments(file.out_path, file.head, file.sep, file.tail, figids, fresh_parts, old)
+            if layout is None:
+                spans = old.spans
+                parts = ((figid, None) if figid in spans and figid not in fresh.figures
+                         else (figid, file.segment(site, site.figures[figid])) for figid in figids)
+                layout = writer.put_segments(file.out_path, file.head, file.sep, file.tail, parts, old)
+        else:
+            layout = writer.put_segments(file.out_path, file.head, file.sep, file.tail, file.segments(site))
+        writer.layouts[file.out_path] = layout
 
 
 def write_name_index(site: Site, writer: SiteWriter, fresh: Fresh | None) -> None:

@@ -413,7 +413,7 @@ def stamp(identity: tuple | None, lookups: tuple) -> bytes:
     return hashlib.blake2b(repr((identity, lookups)).encode("utf-8", "surrogateescape"), digest_size=16).digest()
 
 
-def still_valid(known: Known, path: Path, tables: dict, identities: dict | None = None) -> bool:
+def still_valid(known: Known, path: Path | str, tables: dict, identities: dict | None = None) -> bool:
     """Do the record and every table it looked for have the paths and identities they had when it was
     parsed? (`identities`: those of the files as the source's walk found them, by path, else looked up.)"""
     identity = identities.get if identities is not None else _identity

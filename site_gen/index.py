@@ -880,9 +880,12 @@ def update_site(site: Site, removed: list[Figure], added: list[Figure],
     added figures go to `problems`; those of the redirects to `site.redirect_problems`.
     """
     touched: dict[str, set[str]] = {kind: set() for kind in ENTITY_SECTIONS}
+    # figures edited in their places (the same figids, in the same order): the catalogue order stays
+    in_place = all(fig.figid in site.figures for fig in removed) and \
+        sorted((f.figid, f.sort_key) for f in removed) == sorted((f.figid, f.sort_key) for f in added)
     figures = dict(site.figures)
     for fig in removed:
-        if figures.pop(fig.figid, None) is not None:
+        if (figures.get(fig.figid) if in_place else figures.pop(fig.figid, None)) is not None:
             site.note_gene_sets(fig, -1)
             for kind, tally in site.tallies.items():
                 touched[kind] |= tally.apply(fig, -1)
@@ -896,7 +899,7 @@ def update_site(site: Site, removed: list[Figure], added: list[Figure],
     check_organism_names(added, found)
     problems += found
     site.index_problems = [p for p in site.index_problems if p.src_path not in gone] + found
-    site.figures = {f.figid: f for f in sorted(figures.values(), key=lambda f: f.sort_key)}
+    site.figures = figures if in_place else {f.figid: f for f in sorted(figures.values(), key=lambda f: f.sort_key)}
     before = {kind: {key: site.entity_tables[kind].get(key) for key in keys} for kind, keys in touched.items()}
     pages_before = {(kind, key): len(site.page_groups.get((kind, key), ())) for kind, keys in touched.items() for key in keys}
     refresh_entities(site, touched)

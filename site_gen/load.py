@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import sys
 from dataclasses import dataclass, field
@@ -163,7 +164,7 @@ EMPTY_TABLE = TsvTable((), ())
 
 @dataclass
 class SourceFiles:
-    records: list[Path]
+    records: list[str]  # paths, as text (a Path per record costs the walk more than its stat), in Path order
     tables: dict  # file name → its path (text: a Path per table costs the walk more than its stat)
     organisms: list[Path]
     refused: list[Path] = field(default_factory=list)  # links that lead outside the source folder
@@ -192,7 +193,7 @@ def find_source_files(source: Path, identities: dict | None = None) -> SourceFil
     `identities`, it also notes the identity (`file_identity`) of every file it passes, by path: one
     walk tells a build what there is and what changed.
     """
-    records: list[Path] = []
+    records: list[str] = []
     tables: dict = {}
     refused: list[Path] = []
     root = source.resolve()
@@ -201,7 +202,7 @@ def find_source_files(source: Path, identities: dict | None = None) -> SourceFil
         here, inside_data = todo.pop()
         try:
             with os.scandir(here) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_name)
         except OSError:
             continue
         folders = []
@@ -228,11 +229,19 @@ def find_source_files(source: Path, identities: dict | None = None) -> SourceFil
             elif name.endswith(".tsv"):
                 tables.setdefault(name, entry.path)
             elif not inside_data and not name.startswith("."):
-                records.append(here / name)
+                records.append(entry.path)
         todo += reversed(folders)  # depth first, A-Z, as os.walk went
     organism_dir = source / ORGANISM_FOLDER
     organisms = sorted(p for p in organism_dir.glob("*.md") if p not in refused) if organism_dir.is_dir() else []
-    return SourceFiles(sorted(records), tables, organisms, sorted(set(refused)))
+    records.sort(key=_parts)  # (as Paths sort: by their parts)
+    return SourceFiles(records, tables, organisms, sorted(set(refused)))
+
+
+_name = operator.attrgetter("name")
+
+
+def _parts(path: str) -> list[str]:
+    return path.split(os.sep)
 
 
 def find_tables(figid: str, tables: dict) -> dict:

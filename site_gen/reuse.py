@@ -37,7 +37,7 @@ from pathlib import Path
 
 from site_gen import __version__
 from site_gen.cache import code_digest
-from site_gen.index import ENTITY_SECTIONS, Entity, Page, Site, figure_downloads, update_site
+from site_gen.index import ENTITY_SECTIONS, Entity, Page, Site, figure_downloads, gene_sets, update_site
 from site_gen.jsonld import shown_on_figures
 from site_gen.model import Figure
 from site_gen.prose import outline
@@ -196,6 +196,10 @@ def _same_but_figures(old: Entity | None, new: Entity | None) -> bool:
             and dataclasses.replace(old, figids=()) == dataclasses.replace(new, figids=()))
 
 
+def _gene_sets(fig) -> set[str] | None:
+    return set(gene_sets(fig)) if fig is not None else None
+
+
 def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset()) -> Fresh:
     """What an edit (None: no record changed) and the templates that changed make stale."""
     groups, where = site.page_groups, site.out_path
@@ -218,15 +222,17 @@ def plan_fresh(site: Site, edit: Edit | None, templates: set[str] = frozenset())
         replan(("figure", figid))
     # An entity whose own fields and number of figures stay, but for the order of its figures: only the
     # pages of its list whose entries moved or changed (a figure's title edit shows on one page of each of
-    # its genes, not on every page of a gene that hundreds of figures mention). Not when an organism came
-    # or went: gene pages and figure entries link to organism pages.
+    # its genes and organisms, not on every page of one that thousands of figures mention). Not when an
+    # organism came or went (gene pages and figure entries link to organism pages), nor for organisms
+    # when an edited figure's gene sets changed (an organism's pages link to its gene sets, if any).
     organisms = edit.before.get("organism", {})
     same_links = all(old is not None and key in site.entity_tables["organism"] for key, old in organisms.items())
+    same_sets = all(_gene_sets(was.figures.get(figid)) == _gene_sets(site.figures.get(figid)) for figid in changed)
     for kind, keys in edit.touched.items():
         tables, before = site.entity_tables[kind], edit.before.get(kind, {})
         for key in keys:
             old, new = before.get(key), tables.get(key)
-            if kind == "organism" or not same_links or not _same_but_figures(old, new):
+            if not same_links or kind == "organism" and not same_sets or not _same_but_figures(old, new):
                 replan((kind, key))
                 continue
             for page in groups.get((kind, key), ()):

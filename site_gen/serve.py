@@ -236,6 +236,8 @@ class Preview:
             self.pending_data = self.pending_index = False
             if self.site is not None:
                 self._built()
+            else:  # up to date: served as it is while its model is read, the rewrites of split folders too
+                self.rules = read_redirect_rules(self.output)
             log.info("full build in %.2f s", time.perf_counter() - start)
 
     def load(self) -> None:

@@ -23,6 +23,8 @@ import logging
 import os
 import shutil
 import stat
+from array import array
+from itertools import accumulate
 from pathlib import Path
 from typing import NamedTuple
 
@@ -96,24 +98,40 @@ def replace_file(path: Path, data: bytes) -> None:
 
 
 class Layout(NamedTuple):
-    """Where each segment of a file made of segments lies in it: name → (offset, length) in bytes."""
+    """Where each segment of a file made of segments lies in it: the segments' names in the file's
+    order, and each one's offset and length in bytes (arrays: 100,000 segments pickle in a few MB)."""
 
     size: int
-    spans: dict
+    names: tuple
+    starts: array
+    lengths: array
+
+    @property
+    def spans(self) -> dict:
+        """name → (offset, length)."""
+        return dict(zip(self.names, zip(self.starts, self.lengths)))
 
 
-def _spanned(head: str, sep: str, tail: str, parts, spans: dict):
-    """The bytes of `head`, `parts` (name, text or bytes) joined by `sep`, and `tail`, noting each part's span."""
+def _layout(size: int, names: list, starts: list, lengths: list) -> Layout:
+    return Layout(size, tuple(names), array("q", starts), array("q", lengths))
+
+
+def _spanned(head: str, sep: str, tail: str, parts, spanned: tuple[list, list, list]):
+    """The bytes of `head`, `parts` (name, text or bytes) joined by `sep`, and `tail`, noting each part's
+    name, offset and length in `spanned`."""
+    names, starts, lengths = spanned
     data, lead = head.encode(), sep.encode()
     yield data
     pos = len(data)
     for n, (name, text) in enumerate(parts):
         data = text if type(text) is bytes else text.encode("utf-8")
+        names.append(name)
+        lengths.append(len(data))
         if n and lead:
-            spans[name] = (pos + len(lead), len(data))
+            starts.append(pos + len(lead))
             data = lead + data
         else:
-            spans[name] = (pos, len(data))
+            starts.append(pos)
         yield data
         pos += len(data)
     yield tail.encode()
@@ -305,13 +323,13 @@ class SiteWriter:
         adjacent ones at a time. A file made only of the last one's segments, in their order, is linked
         from it. Returns the new file's layout."""
         if old is None:
-            spans: dict[str, tuple[int, int]] = {}
-            size = self.put_stream(out_path, _spanned(head, sep, tail, parts, spans))
-            return Layout(size, spans)
+            spanned: tuple[list, list, list] = ([], [], [])
+            size = self.put_stream(out_path, _spanned(head, sep, tail, parts, spanned))
+            return _layout(size, *spanned)
         target = self._target(out_path)
         old_path = os.path.join(self._previous, out_path)
         head_b, sep_b, tail_b = head.encode(), sep.encode(), tail.encode()
-        spans = {}
+        old_spans, names, starts, lengths = old.spans, [], [], []
         pos = len(head_b)  # in the new file
         run: list[int] | None = None  # [start, end) of old bytes to copy next
         runs: list[tuple[int, int]] = []  # every run copied
@@ -320,9 +338,9 @@ class SiteWriter:
             out.write(head_b)
             for n, (name, text) in enumerate(parts):
                 lead = sep_b if n else b""
+                names.append(name)
                 if text is None:
-                    start, length = old.spans[name]
-                    spans[name] = (pos + len(lead), length)
+                    start, length = old_spans[name]
                     if run is not None and start == run[1] + len(lead):  # the separator between them comes along
                         run[1] = start + length
                     else:
@@ -332,13 +350,15 @@ class SiteWriter:
                         run = [start, start + length]
                 else:
                     data = text if type(text) is bytes else text.encode("utf-8")
-                    spans[name] = (pos + len(lead), len(data))
+                    length = len(data)
                     if run is not None:
                         runs.append(out.copy(*run))
                         run = None
                     out.write(lead + data)
                     remade = True
-                pos += len(lead) + spans[name][1]
+                starts.append(pos + len(lead))
+                lengths.append(length)
+                pos += len(lead) + length
             if run is not None:
                 runs.append(out.copy(*run))
             out.write(tail_b)
@@ -346,7 +366,45 @@ class SiteWriter:
                     and [r for r in runs if r[0] != r[1]] in ([(len(head_b), old.size - len(tail_b))], [])
                     and out.old_bytes(0, len(head_b)) == head_b and out.old_bytes(pos, len(tail_b)) == tail_b)
         self._settle(target, old_path, same)
-        return Layout(pos + len(tail_b), spans)
+        return _layout(pos + len(tail_b), names, starts, lengths)
+
+    def patch_segments(self, out_path: str, head: str, sep: str, tail: str, names, fresh: dict,
+                       old: Layout) -> Layout | None:
+        """`put_segments` for a file whose segments are the last build's file's (`old`), by name and in
+        its order, but for those in `fresh` (name → text or bytes, each a name of `names`): the runs
+        between them are copied from the old file, and the new layout is worked out from the old one's
+        arrays, without a step per segment. None when `names` are not the old file's (the caller uses
+        `put_segments`)."""
+        names = names if type(names) is tuple else tuple(names)
+        if not names or names != old.names:
+            return None
+        where = {name: n for n, name in enumerate(names)} if len(fresh) > 64 else None
+        changed = sorted(((where[name] if where is not None else names.index(name)),
+                          text if type(text) is bytes else text.encode("utf-8")) for name, text in fresh.items())
+        head_b, sep_b, tail_b = head.encode(), sep.encode(), tail.encode()
+        lengths = array("q", old.lengths)
+        for n, data in changed:
+            lengths[n] = len(data)
+        steps = array("q", (length + len(sep_b) for length in lengths))  # (in C: a generator over an array)
+        starts = array("q", accumulate(steps[:-1], initial=len(head_b)))
+        size = starts[-1] + lengths[-1] + len(tail_b)
+        target = self._target(out_path)
+        old_path = os.path.join(self._previous, out_path)
+        old_end = old.starts[-1] + old.lengths[-1]  # of the last segment
+        with _Output(target, old_path) as out:
+            same = (out.old_bytes(0, old.starts[0]) == head_b
+                    and out.old_bytes(old_end, old.size - old_end) == tail_b)
+            out.write(head_b)
+            at = old.starts[0]  # in the old file: the first byte not yet copied
+            for n, data in changed:
+                out.copy(at, old.starts[n])  # the segments before this one, and the separator after them
+                out.write(data)
+                same = same and out.old_bytes(old.starts[n], old.lengths[n]) == data
+                at = old.starts[n] + old.lengths[n]
+            out.copy(at, old_end)
+            out.write(tail_b)
+        self._settle(target, old_path, same)
+        return Layout(size, names, starts, lengths)
 
     def reuse(self, *out_paths: str) -> bool:
         """Hard-link claimed paths from the previous site as they are, all or none; False if one is missing."""

@@ -121,7 +121,16 @@ def test_a_rebuild_renders_only_what_an_edit_touches_and_matches_a_cold_build(ge
             spliced.append(out_path)
         return put_segments(self, out_path, head, sep, tail, parts, old)
 
+    patch_segments = SiteWriter.patch_segments
+
+    def patch_spy(self, out_path, *args):
+        layout = patch_segments(self, out_path, *args)
+        if layout is not None:
+            spliced.append(out_path)
+        return layout
+
     monkeypatch.setattr(SiteWriter, "put_segments", spy)
+    monkeypatch.setattr(SiteWriter, "patch_segments", patch_spy)
     again = run_build(src, tmp_path / "site", jobs=2, page_size=PAGE_SIZE)
     assert again.parsed <= 1
     assert 0 < again.rendered < first.rendered / 4, (again.rendered, first.rendered)

@@ -726,3 +726,21 @@ def test_a_record_edit_renders_its_figure_and_the_pages_shown_before_the_reload_
     preview.flush_data()
     assert not preview.pending
     assert_same_as_full_build(preview, tmp_path)
+
+
+def test_an_output_up_to_date_is_served_through_its_rewrites_before_its_model_is_read(tmp_path, monkeypatch):
+    from bench.corpus import write_corpus
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.chdir(tmp_path)
+    write_corpus(tmp_path / "src", 60, seed=5)
+    settings = make_settings(tmp_path / "src", tmp_path / "out", folder_limit=40)
+    site = build(settings, REPO, jobs=1).site
+    figid = next(iter(site.figures))
+    assert site.out_path(f"/figures/{figid}.html") != f"figures/{figid}.html"  # (its folder was split)
+    live = Preview(settings, REPO, jobs=1)
+    with live.lock:
+        live.full_build(force=False)  # up to date: the model is not read yet
+    assert live.site is None
+    status, body = request(live, f"/figures/{figid}.html")
+    assert status.startswith("200") and f'<link rel="canonical" href="' in body and f"/figures/{figid}.html" in body

@@ -237,6 +237,36 @@ def test_a_file_of_segments_copies_the_unchanged_ones_from_the_previous_site(tmp
     assert (second.unchanged, second.written) == ((1, 0) if linked else (0, 1))
 
 
+@pytest.mark.parametrize("fresh, linked", [
+    ({}, True),  # nothing changed: the old file, linked
+    ({"b": "BB"}, True),  # made again as it was
+    ({"b": "B2"}, False),  # shorter, in the middle: what follows moves
+    ({"a": "AAAAAA", "d": ""}, False),  # the first and the last
+    ({"a": "1", "b": "2", "c": "3", "d": "4"}, False),  # every one
+])
+@pytest.mark.parametrize("head, sep, tail", [("[", ",", "]\n"), ("", "", "")])
+def test_a_file_of_segments_patched_in_its_order_equals_one_written_whole(tmp_path, fresh, linked, head, sep, tail):
+    first = SiteWriter(tmp_path / "out")
+    first.claim("search.json")
+    layout = first.put_segments("search.json", head, sep, tail, iter(OLD_SEGMENTS.items()))
+    first.commit()
+    path = tmp_path / "out/search.json"
+    old_inode = path.stat().st_ino
+    second = SiteWriter(tmp_path / "out")
+    second.claim("search.json")
+    assert second.patch_segments("search.json", head, sep, tail, ["a", "b", "d", "c"], fresh, layout) is None
+    made = second.patch_segments("search.json", head, sep, tail, list(OLD_SEGMENTS), fresh, layout)
+    second.commit()
+    whole = SiteWriter(tmp_path / "whole")
+    whole.claim("search.json")
+    expected = whole.put_segments("search.json", head, sep, tail, iter((OLD_SEGMENTS | fresh).items()))
+    whole.commit()
+    assert path.read_bytes() == (tmp_path / "whole/search.json").read_bytes()
+    assert (made.size, made.names, list(made.starts), list(made.lengths)) == \
+        (expected.size, expected.names, list(expected.starts), list(expected.lengths))
+    assert (path.stat().st_ino == old_inode) == linked
+
+
 def test_a_file_of_segments_changed_since_the_last_build_is_not_copied_from(tmp_path):
     first = SiteWriter(tmp_path / "out")
     first.claim("all.jsonl")
