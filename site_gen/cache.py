@@ -9,6 +9,9 @@ It is an SQLite database beside the output folder (`.<output>.cache/model.sqlite
   the stamp of the files the source's walk found matches, the record is not read again; when it
   changed but the bytes did not (a `touch`, a fresh checkout), it is not parsed again. (A stamp, not
   the identities themselves: a build compares 100,000 of them, a digest each, without unpickling.)
+- `figures`: the Figure each record gave, pickled: a table of its own, so that a build's pass over
+  every record's stamp reads a few MB, not the figures' hundreds (from disk, when the store has left
+  the system's cache, that pass took seconds).
 - `state`: the index of the last build (`index.Site`, its figures kept light: `model.StoredFigure`)
   but for its tallies, with the key of what it was made from (settings, build date, organism files), and the store's
   generation, a random number drawn again by every save: the shape of a build's output (`reuse.Shape`) names the
@@ -115,8 +118,9 @@ class ParseStats:
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
-    path TEXT PRIMARY KEY, stamp BLOB, names TEXT, digest BLOB, src_path TEXT, problems BLOB, figure BLOB);
+    path TEXT PRIMARY KEY, stamp BLOB, names TEXT, digest BLOB, src_path TEXT, problems BLOB);
 CREATE INDEX IF NOT EXISTS records_by_src ON records (src_path);
+CREATE TABLE IF NOT EXISTS figures (path TEXT PRIMARY KEY, figure BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB);
 CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY, figure BLOB);
 CREATE TABLE IF NOT EXISTS tally (kind TEXT, key TEXT, value BLOB, PRIMARY KEY (kind, key)) WITHOUT ROWID;
@@ -256,18 +260,18 @@ class ModelStore:
         db, out = self.db(), {}
         if len(wanted) < 10_000:  # a few: looked up
             for path in sorted(wanted):
-                row = db.execute("SELECT figure FROM records WHERE path = ? AND figure IS NOT NULL", (path,)).fetchone()
+                row = db.execute("SELECT figure FROM figures WHERE path = ?", (path,)).fetchone()
                 if row is not None:
                     out[path] = pickle.loads(row[0])
             return out
-        for path, data in db.execute("SELECT path, figure FROM records WHERE figure IS NOT NULL"):
+        for path, data in db.execute("SELECT path, figure FROM figures"):
             if path in wanted:
                 out[path] = pickle.loads(data)
         return out
 
     def figure(self, src_path: str) -> Figure:
         """A figure in full, by its source path (what a StoredFigure reads its heavy fields with)."""
-        row = self.db().execute("SELECT figure FROM records WHERE src_path = ? AND figure IS NOT NULL LIMIT 1",
+        row = self.db().execute("SELECT figure FROM records JOIN figures USING (path) WHERE src_path = ? LIMIT 1",
                                 (src_path,)).fetchone()
         if row is None:
             raise LookupError(f"the model store has no figure from {src_path}; delete {self.folder} and build again")
@@ -324,7 +328,7 @@ class ModelStore:
         light = {fig.src_path: fig for fig in figures if type(fig) is StoredFigure and not fig.loaded}
         if not light or self.folder is None:
             return
-        for src_path, data in self.db().execute("SELECT src_path, figure FROM records WHERE figure IS NOT NULL"):
+        for src_path, data in self.db().execute("SELECT src_path, figure FROM records JOIN figures USING (path)"):
             fig = light.pop(src_path, None)
             if fig is not None:
                 fig.take(pickle.loads(data))
@@ -357,15 +361,20 @@ class ModelStore:
             generation = int.from_bytes(os.urandom(8), "big") | 1  # never 0
             db.execute("INSERT OR REPLACE INTO state VALUES ('generation', ?)", (str(generation),))
             if site is None:  # the saved index stays; note what it has of each changed record first
-                db.executemany("INSERT OR IGNORE INTO pending SELECT path, figure FROM records WHERE path = ?",
+                db.executemany("INSERT OR IGNORE INTO pending SELECT path, figure FROM figures WHERE path = ?",
                                [(path,) for path in changed])
                 db.executemany("INSERT OR IGNORE INTO pending VALUES (?, NULL)", [(path,) for path in changed])
             db.executemany("DELETE FROM records WHERE path = ?", [(path,) for path in gone])
-            db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            db.executemany("DELETE FROM figures WHERE path = ?", [(path,) for path in gone])
+            db.executemany("DELETE FROM figures WHERE path = ?", [(path,) for path, e in entries.items()
+                                                                  if e.data is None and e.figure is None])
+            db.executemany("INSERT OR REPLACE INTO figures VALUES (?, ?)", [
+                (path, e.data if e.data is not None else _dumps(e.figure)) for path, e in entries.items()
+                if e.data is not None or e.figure is not None])
+            db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)", [
                 (path, stamp(e.identity, e.tables), "\n".join(lookup[0] for lookup in e.tables),
                  e.digest, e.figure.src_path if e.figure else None,
-                 _dumps(e.problems) if e.problems else None,
-                 e.data if e.data is not None else _dumps(e.figure) if e.figure is not None else None)
+                 _dumps(e.problems) if e.problems else None)
                 for path, e in entries.items()])
             if site is not None:
                 db.execute("INSERT OR REPLACE INTO state VALUES ('site', ?)",
@@ -387,7 +396,8 @@ class ModelStore:
         fresh = _revalidated(known, Path(path), tables)
         if fresh is None:
             return None
-        row = self.db().execute("SELECT problems, figure FROM records WHERE path = ?", (path,)).fetchone()
+        row = self.db().execute("SELECT problems, figure FROM records LEFT JOIN figures USING (path) WHERE path = ?",
+                                (path,)).fetchone()
         if row is None:
             return None
         problems, figure = (pickle.loads(data) if data is not None else None for data in row)
