@@ -104,9 +104,20 @@ class Engine:
             return result
 
     def load(self) -> None:
-        """Read the model of an output that is up to date (the preview started on a built site)."""
+        """Read the model of an output that is up to date (the preview started on a built site). Should a
+        record have changed since the output was found up to date (edited while the preview started),
+        the output is brought up to date with it, as a build would: an update in place, which keeps
+        the model."""
         with collector_paused():
-            gathered = gather(self.settings, self.root, self.jobs, self.use_cache)
+            start = time.perf_counter()
+            scanned = scan_source(self.settings, self.root)
+            gathered = gather(self.settings, self.root, self.jobs, self.use_cache, scanned=scanned)
+            if gathered.saved != gathered.generation:  # (the store was saved: what it holds changed)
+                log.info("the source changed since the output was built: updating it")
+                fingerprint = input_fingerprint(self.settings, self.root, scanned[1])
+                self._write(gathered, fingerprint, {}, start, strict=False, progress=False)
+                self._settle()
+                return
             self._keep_model(gathered.site, gathered.problems, gathered.tables)
             self.shape = load_shape(cache_folder(self.output), _output_identity(self.output)) \
                 if self.output.is_dir() else None
@@ -150,11 +161,18 @@ class Engine:
                 log.warning("%s", summarize_problems(problems))
             return BuildResult(None, problems, {"total": time.perf_counter() - start}, up_to_date=True)
         gathered = gather(settings, root, jobs, self.use_cache, progress, scanned)
+        return self._write(gathered, fingerprint, {"scan": scanning}, start, strict, progress)
+
+    def _write(self, gathered, fingerprint: str, timings: dict, start: float, strict: bool,
+               progress: bool) -> BuildResult:
+        """The second half of a build: what the gathered model makes stale, rendered into the output
+        (in place when it can be planned from the model's edit), the output's state and shape saved."""
+        settings, root, jobs, output = self.settings, self.root, self.jobs, self.output
         if not self.keep:
             gathered.site.tallies = {}
             return_free_memory()
         site, problems, stats = gathered.site, gathered.problems, gathered.stats
-        timings = {"scan": scanning, **gathered.timings}
+        timings = {**timings, **gathered.timings}
         _report(problems)
         result = BuildResult(site, problems, timings, parsed=stats.parsed, reused=stats.reused)
         if strict and problems:

@@ -744,3 +744,29 @@ def test_an_output_up_to_date_is_served_through_its_rewrites_before_its_model_is
     assert live.site is None
     status, body = request(live, f"/figures/{figid}.html")
     assert status.startswith("200") and f'<link rel="canonical" href="' in body and f"/figures/{figid}.html" in body
+
+
+def test_a_record_edited_while_the_preview_reads_its_model_updates_the_output_in_place(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.chdir(tmp_path)
+    source = copy_full_source(tmp_path / "src")
+    settings = make_settings(source, tmp_path / "out", search_index="pagefind", page_size=PAGE_SIZE)
+    build(settings, REPO, jobs=1)
+    live = Preview(settings, REPO, jobs=1, snapshots=True)
+    with live.lock:
+        live.full_build(force=False)  # up to date: served as it is
+    assert live.site is None
+    seed = source / "seeds/003_00dc568588f0f9ad.txt"  # saved while the model is being read
+    seed.write_text(seed.read_text().replace("figtitle: Advances", "figtitle: Edited advances"))
+    live.load()
+    assert live.error is None and live.engine.shape is not None and live.engine.shape_saved
+    figid = next(f.figid for f in live.site.figures.values() if f.src_path.endswith("003_00dc568588f0f9ad.txt"))
+    assert "Edited advances" in (live.output / live.site.out_path(f"/figures/{figid}.html")).read_text()
+    full_builds = []
+    monkeypatch.setattr(Preview, "full_build", lambda self, force=True: full_builds.append(force))
+    seed.write_text(seed.read_text().replace("Edited advances", "Edited again advances"))
+    live.on_change()  # the next edit is applied to the model, not a reason to build everything
+    assert full_builds == [] and live.error is None
+    monkeypatch.undo()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    assert_same_as_full_build(live, tmp_path)
