@@ -103,29 +103,41 @@ class Engine:
                 self.finish()
             return result
 
-    def load(self) -> None:
+    def load(self, show: set[str] | None = None) -> BuildResult | None:
         """Read the model of an output that is up to date (the preview started on a built site). Should a
         record have changed since the output was found up to date (edited while the preview started),
-        the output is brought up to date with it, as a build would: an update in place, which keeps
-        the model."""
+        the output is brought up to date with it: the pages it makes stale are rendered in place, as
+        an update from the watcher's paths renders them (given `show`, only those shown and the
+        figures' own now, the others are the result's `later`), and the catalogue-wide files are left
+        for `finish` (the result says so); None when nothing changed. When the output's shape does not
+        allow that, it is updated as a build would update it."""
         with collector_paused():
             start = time.perf_counter()
             scanned = scan_source(self.settings, self.root)
             gathered = gather(self.settings, self.root, self.jobs, self.use_cache, scanned=scanned)
-            if gathered.saved != gathered.generation:  # (the store was saved: what it holds changed)
-                log.info("the source changed since the output was built: updating it")
-                fingerprint = input_fingerprint(self.settings, self.root, scanned[1])
-                self._write(gathered, fingerprint, {}, start, strict=False, progress=False)
-                self._settle()
-                return
             self._keep_model(gathered.site, gathered.problems, gathered.tables)
             self.shape = load_shape(cache_folder(self.output), _output_identity(self.output)) \
                 if self.output.is_dir() else None
-            if self.shape is not None and (self.shape.generation != gathered.saved or self.shape.catalogue is None):
+            if self.shape is not None and (self.shape.generation != gathered.generation or self.shape.catalogue is None):
                 self.shape = None  # not the output of this model: the first edit builds everything
             self.unindexed = set(self.shape.unindexed) if self.shape is not None else set()
             self._shape_saved = self.shape is not None
+            result = None
+            if gathered.saved != gathered.generation:  # (the store was saved: what it holds changed)
+                log.info("the source changed since the output was built: updating it")
+                if self.shape is not None and not gathered.remade and gathered.edit is not None \
+                        and self.shape.key == global_key(gathered.site, self.folder("static"), gathered.organism_files) \
+                        and self.shape.templates == template_digests(self.folder("templates")):
+                    self._forget_shape()
+                    self.shape.generation = gathered.saved
+                    result = self._render_edit(gathered.edit, show, start, dict(gathered.timings),
+                                               gathered.stats.parsed)
+                else:
+                    fingerprint = input_fingerprint(self.settings, self.root, scanned[1])
+                    self.forget()
+                    result = self._write(gathered, fingerprint, {}, start, strict=False, progress=False)
             self._settle()
+            return result
 
     def _settle(self) -> None:
         """A model kept for the preview lives as long as it: moved out of the cyclic collector's reach
@@ -271,6 +283,13 @@ class Engine:
                 self.shape.generation = store.save(entries, gone, changed=set(entries) | set(gone))
             finally:
                 store.close()
+        return self._render_edit(edit, show, start, timings, len(entries))
+
+    def _render_edit(self, edit, show: set[str] | None, start: float, timings: dict, parsed: int) -> BuildResult:
+        """Render in place the pages an edit of the kept model makes stale (given `show`, those shown and
+        the changed figures' own; the others are the result's `later`); the catalogue-wide files
+        are left for `finish`."""
+        site, output = self.site, self.output
         fresh = plan_fresh(site, edit)
         now, later = fresh, {}
         if show is not None:
@@ -294,7 +313,7 @@ class Engine:
             self._whole_names = True
         self.unindexed |= fresh.shown
         timings["total"] = time.perf_counter() - start
-        return BuildResult(site, self.problems(), timings, writer.written, writer.unchanged, parsed=len(entries),
+        return BuildResult(site, self.problems(), timings, writer.written, writer.unchanged, parsed=parsed,
                            rendered=rendered, removed=len(fresh.stale - writer.paths), fresh=fresh, later=later)
 
     def finish(self, templates_current: bool = True) -> int:

@@ -236,9 +236,11 @@ class Preview:
             self.pending_data = self.pending_index = False
             if self.site is not None:
                 self._built()
+                log.info("full build in %.2f s", time.perf_counter() - start)
             else:  # up to date: served as it is while its model is read, the rewrites of split folders too
                 self.rules = read_redirect_rules(self.output)
-            log.info("full build in %.2f s", time.perf_counter() - start)
+                log.info("the output is up to date (%.2f s): serving it while its model is read",
+                         time.perf_counter() - start)
 
     def load(self) -> None:
         """Read the model of the output being served, when the first build found it up to date."""
@@ -247,8 +249,13 @@ class Preview:
                 return
             start = time.perf_counter()
             with self._reporting("reading the model"):
-                self.engine.load()
+                result = self.engine.load(show=set(self.viewed))
                 self._built()
+                if result is not None and result.fresh is not None:  # a record edited meanwhile: its pages
+                    self._edited(result)
+                    self.dirty.set()  # (the catalogue-wide files, then the search index)
+                    log.info("updated %d file(s), removed %d, for the records changed since the output was "
+                             "built", result.written, result.removed)
                 log.info("model read in %.2f s", time.perf_counter() - start)
 
     def _built(self) -> None:
@@ -493,13 +500,7 @@ class Preview:
             # the pages of the records and those a browser shows now; the others after the reload
             result = self.engine.update(sources, defer=True, show=set(self.viewed))
             written, removed = result.written, result.removed
-            for out_path in itertools.chain(result.fresh.pages, result.fresh.stale):
-                self.pending.pop(out_path, None)  # rendered now, or gone
-            if self.unlisted:  # (rendered with the edited templates: not listed again)
-                self.rendered_since |= result.fresh.pages.keys() - result.later.keys()
-            self.pending.update(result.later)
-            self.edits += 1
-            self.pending_data = True
+            self._edited(result)
             notes.append(f"{len(sources)} source file(s)")
         names = {p.name for p in templates}
         if templates:
@@ -539,6 +540,17 @@ class Preview:
             files.update(self.renderer.render_reference_redirects())
         written += self._render_and_write(list(todo.values()), stubs, files)
         return f"{' and '.join(notes)}: {written} file(s) written, {removed} removed"
+
+    def _edited(self, result) -> None:
+        """(Under the lock) What an update of the engine from edited records rendered and left: the pages
+        it left for later are pending, and the catalogue-wide files wait for `flush_data`."""
+        for out_path in itertools.chain(result.fresh.pages, result.fresh.stale):
+            self.pending.pop(out_path, None)  # rendered now, or gone
+        if self.unlisted:  # (rendered with the edited templates: not listed again)
+            self.rendered_since |= result.fresh.pages.keys() - result.later.keys()
+        self.pending.update(result.later)
+        self.edits += 1
+        self.pending_data = True
 
     def _uses(self, names: set[str]):
         """The test of a page's template: does it use any of these templates?"""

@@ -18,6 +18,7 @@ import pytest
 
 from site_gen import serve
 from site_gen.build import build
+from site_gen.engine import Engine
 from site_gen import build as build_module
 from site_gen.index import PLAIN
 from site_gen.serve import Preview
@@ -758,10 +759,16 @@ def test_a_record_edited_while_the_preview_reads_its_model_updates_the_output_in
     assert live.site is None
     seed = source / "seeds/003_00dc568588f0f9ad.txt"  # saved while the model is being read
     seed.write_text(seed.read_text().replace("figtitle: Advances", "figtitle: Edited advances"))
+    writes = []  # a build's second half (every catalogue-wide file, the search index) is not run before the reload
+    monkeypatch.setattr(Engine, "_write", lambda self, *args, **kwargs: writes.append(args))
     live.load()
-    assert live.error is None and live.engine.shape is not None and live.engine.shape_saved
+    assert writes == [] and live.error is None and live.engine.shape is not None
     figid = next(f.figid for f in live.site.figures.values() if f.src_path.endswith("003_00dc568588f0f9ad.txt"))
     assert "Edited advances" in (live.output / live.site.out_path(f"/figures/{figid}.html")).read_text()
+    assert not live.engine.shape_saved and live.pending_data and live.dirty.is_set()  # the rest after it
+    live.flush_data()
+    assert live.engine.shape_saved and not live.engine.unindexed  # catalogue-wide files and search index made
+    assert "Edited advances" in (live.output / "search.json").read_text()
     full_builds = []
     monkeypatch.setattr(Preview, "full_build", lambda self, force=True: full_builds.append(force))
     seed.write_text(seed.read_text().replace("Edited advances", "Edited again advances"))
