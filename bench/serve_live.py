@@ -9,7 +9,9 @@ read; a record edit (its title) until its figure page shows it, and until the ca
 written; a template edit until the page a browser showed is re-rendered, then a request for another
 page of that template (rendered when asked for); and the peak memory of the server's process tree
 (the sum of the proportional set sizes, sampled from /proc) over the whole run, background search
-re-index included. The record and the template are restored at the end.
+re-index included. The record and the template are restored at the end. With `--edit-at-start`,
+another record is edited as soon as the first page is served, while the model is still being read,
+and the time until its page shows it is printed too.
 """
 from __future__ import annotations
 
@@ -64,6 +66,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "out")
     parser.add_argument("--search-index", default="none", choices=["pagefind", "none"])
+    parser.add_argument("--edit-at-start", action="store_true",
+                        help="also edit a record while the preview is still reading its model")
     parser.add_argument("--log", type=Path, help="write the server's output there, each line with its time")
     args = parser.parse_args(argv)
     source, output = args.work / f"corpus-{args.figures}", args.work / f"site-{args.figures}"
@@ -112,17 +116,29 @@ def main(argv=None) -> int:
     records = sorted((source / "figures").iterdir())
     record = records[len(records) // 2]
     other = records[len(records) // 3]
+    early = records[len(records) // 4]
     figure_url = f"/figures/{record.stem}.html"
     other_url = f"/figures/{other.stem}.html"
     template = REPO / "templates" / "figure.html"
     original, template_text = record.read_text(encoding="utf-8"), template.read_text(encoding="utf-8")
+    early_text = early.read_text(encoding="utf-8")
     print(f"== site-gen serve on the built site of {args.figures:,} figures, {args.jobs} jobs, "
           f"search index {args.search_index}")
     try:
         first = until(lambda: get(port, figure_url)[0] == 200, 600, 0.05)
         print(f"{'first page served':<40} {time.perf_counter() - start:8.3f} s after start")
+        if args.edit_at_start:
+            mark = f"Early {int(time.time())}"
+            early.write_text(early_text.replace("figtitle: ", f"figtitle: {mark} ", 1), encoding="utf-8")
+            took = until(lambda: mark in get(port, f"/figures/{early.stem}.html")[1], 600)
+            print(f"{'record edited while the model is read':<40} {took:8.3f} s until its page shows it")
         wait_line(("model read in", "full build in"), 600)  # read, or kept from the build an edit made at start
         print(f"{'model read':<40} {time.perf_counter() - start:8.3f} s after start")
+        if args.edit_at_start:  # the early edit's update finished before the next edit is timed
+            wait_line("catalogue-wide file", 600)
+            if args.search_index == "pagefind":
+                wait_line("search index made again", 600)
+            print(f"{'  its catalogue-wide files and index':<40} {time.perf_counter() - start:8.3f} s after start")
         del first
         get(port, figure_url)  # a browser shows it
         phase[0] = "record edit"
@@ -148,12 +164,17 @@ def main(argv=None) -> int:
         wait_line("re-rendered", 1800)
         time.sleep(3)  # the output's shape saved (else the next start would build everything)
     finally:  # (only what was changed: a file written again would make the next run's start build it)
+        if early.read_text(encoding="utf-8") != early_text:
+            early.write_text(early_text, encoding="utf-8")
+            wait_line("catalogue-wide file", 600)
         if record.read_text(encoding="utf-8") != original:
             record.write_text(original, encoding="utf-8")
             wait_line("catalogue-wide file", 600)  # its update complete, the output's shape saved
         if template.read_text(encoding="utf-8") != template_text:
             template.write_text(template_text, encoding="utf-8")
             wait_line("re-rendered", 1800)
+        if args.search_index == "pagefind":  # (else the next start indexes the restored records first)
+            wait_line("search index made again", 600)
         time.sleep(3)
         proc.send_signal(signal.SIGINT)
         try:
