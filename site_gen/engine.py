@@ -115,29 +115,34 @@ class Engine:
             start = time.perf_counter()
             scanned = scan_source(self.settings, self.root)
             gathered = gather(self.settings, self.root, self.jobs, self.use_cache, scanned=scanned)
-            self._keep_model(gathered.site, gathered.problems, gathered.tables)
-            self.shape = load_shape(cache_folder(self.output), _output_identity(self.output)) \
+            shape = load_shape(cache_folder(self.output), _output_identity(self.output)) \
                 if self.output.is_dir() else None
-            if self.shape is not None and (self.shape.generation != gathered.generation or self.shape.catalogue is None):
-                self.shape = None  # not the output of this model: the first edit builds everything
-            self.unindexed = set(self.shape.unindexed) if self.shape is not None else set()
-            self._shape_saved = self.shape is not None
-            result = None
-            if gathered.saved != gathered.generation:  # (the store was saved: what it holds changed)
+            if shape is not None and (shape.generation != gathered.generation or shape.catalogue is None):
+                shape = None  # not the output of this model: the first edit builds everything
+            changed = gathered.saved != gathered.generation  # (the store was saved: what it holds changed)
+            if changed:
                 log.info("the source changed since the output was built: updating it")
-                if self.shape is not None and not gathered.remade and gathered.edit is not None \
-                        and self.shape.key == global_key(gathered.site, self.folder("static"), gathered.organism_files) \
-                        and self.shape.templates == template_digests(self.folder("templates")):
-                    self._forget_shape()
-                    self.shape.generation = gathered.saved
-                    result = self._render_edit(gathered.edit, show, start, dict(gathered.timings),
-                                               gathered.stats.parsed)
-                else:
+                if not (gathered.edit is not None and _plans_from(shape, gathered, self._key(gathered))
+                        and shape.templates == template_digests(self.folder("templates"))):
                     fingerprint = input_fingerprint(self.settings, self.root, scanned[1])
-                    self.forget()
                     result = self._write(gathered, fingerprint, {}, start, strict=False, progress=False)
+                    self._settle()
+                    return result
+            self._keep_model(gathered.site, gathered.problems, gathered.tables)
+            self.shape = shape
+            self.unindexed = set(shape.unindexed) if shape is not None else set()
+            self._shape_saved = shape is not None
+            result = None
+            if changed:
+                self._forget_shape()
+                shape.generation = gathered.saved
+                result = self._render_edit(gathered.edit, show, start, dict(gathered.timings), gathered.stats.parsed)
             self._settle()
             return result
+
+    def _key(self, gathered) -> str:
+        """The gathered model's `Shape.key`."""
+        return global_key(gathered.site, self.folder("static"), gathered.organism_files)
 
     def _settle(self) -> None:
         """A model kept for the preview lives as long as it: moved out of the cyclic collector's reach
@@ -194,13 +199,11 @@ class Engine:
         cache = cache_folder(output)
         with log_time(timings, "compare"):
             templates = template_digests(self.folder("templates"))
-            shape = Shape(global_key(site, self.folder("static"), gathered.organism_files), (),
-                          gathered.saved, templates)
+            shape = Shape(self._key(gathered), (), gathered.saved, templates)
             fresh = old = None
             if self.use_cache and output.is_dir():
                 old = load_shape(cache, _output_identity(output))
-                if old is not None and old.key == shape.key and not gathered.remade \
-                        and old.generation is not None and old.generation == gathered.generation:
+                if _plans_from(old, gathered, shape.key):
                     fresh = plan_fresh(site, gathered.edit, changed_templates(old.templates, templates))
                     fresh.layouts = old.layouts
         # What changed is known: the output is updated in place. Else a new one is made beside it and swapped in.
@@ -418,6 +421,13 @@ class Engine:
         for problem in problems:
             self.file_problems.setdefault(problem.src_path, []).append(problem)
         return edit, entries, gone
+
+
+def _plans_from(old: Shape | None, gathered, key: str) -> bool:
+    """Can the output `old` describes be updated from the gathered model's edit? Only if it was made
+    with what `key` names and shows the store's generation that edit starts from."""
+    return old is not None and old.key == key and not gathered.remade \
+        and old.generation is not None and old.generation == gathered.generation
 
 
 def build(settings: Settings, root: Path, strict: bool = False, jobs: int | None = None,
