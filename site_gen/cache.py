@@ -237,11 +237,15 @@ class ModelStore:
         self._db = None
 
     # --- records -------------------------------------------------------------------------------
-    def known(self) -> dict[str, Known]:
-        """Every record the store holds, by path, without its figure."""
+    def known(self, paths=None) -> dict[str, Known]:
+        """Every record the store holds (or those of these paths), by path, without its figure."""
         if self.folder is None:
             return {}
-        rows = self.db().execute("SELECT path, stamp, names, digest, src_path FROM records")
+        query = "SELECT path, stamp, names, digest, src_path FROM records"
+        if paths is None:
+            rows = self.db().execute(query)
+        else:
+            rows = [row for path in paths for row in self.db().execute(f"{query} WHERE path = ?", (path,))]
         return {path: Known(stamp, digest, tuple(names.split("\n")) if names else (), src_path)
                 for path, stamp, names, digest, src_path in rows}
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from site_gen.build import (BuildResult, _output_identity, _report, _save_state, _state_path, _fits,
                             collector_paused, gather, input_fingerprint, log_time, make_renderer, return_free_memory,
                             scan_source, up_to_date, write_catalogue, write_pages)
-from site_gen.cache import ModelStore, StoreChanged, cache_folder, parse_entry
+from site_gen.cache import ModelStore, StoreChanged, cache_folder, parse_entry, still_valid
 from site_gen.errors import Problem, summarize_problems
 from site_gen.hosts import check_limits
 from site_gen.load import display_path, leads_outside
@@ -270,22 +270,25 @@ class Engine:
         start = time.perf_counter()
         timings: dict = {}
         site, output = self.site, self.output
-        # from here until `finish`, the output is no longer what the store's last build left
-        self._forget_shape()
         folders_before = site.folders
-        with log_time(timings, "parse"):
-            try:
-                edit, entries, gone = self._reparse(paths)
-            except StoreChanged as exc:  # (the kept model is half-updated: it is dropped)
-                raise NeedsFullBuild(str(exc)) from None
-        if site.folders != folders_before:
-            raise NeedsFullBuild("the files of a section moved to other folders")
-        with log_time(timings, "store"):
-            store = ModelStore(cache_folder(output) if self.use_cache else None)
-            try:
+        store = ModelStore(cache_folder(output) if self.use_cache else None)
+        try:
+            with log_time(timings, "parse"):
+                try:
+                    edit, entries, gone = self._reparse(paths, store)
+                except StoreChanged as exc:  # (the kept model is half-updated: it is dropped)
+                    raise NeedsFullBuild(str(exc)) from None
+            if site.folders != folders_before:
+                raise NeedsFullBuild("the files of a section moved to other folders")
+            if not entries and not gone:  # every record as the model has it (the watcher's echo of an edit
+                # the model read already applied): nothing to render; the edit left for `finish` stays whole
+                return BuildResult(site, self.problems(), timings, fresh=Fresh({}, set(), frozenset(), set(), set()))
+            # from here until `finish`, the output is no longer what the store's last build left
+            self._forget_shape()
+            with log_time(timings, "store"):
                 self.shape.generation = store.save(entries, gone, changed=set(entries) | set(gone))
-            finally:
-                store.close()
+        finally:
+            store.close()
         return self._render_edit(edit, show, start, timings, len(entries))
 
     def _render_edit(self, edit, show: set[str] | None, start: float, timings: dict, parsed: int) -> BuildResult:
@@ -369,9 +372,11 @@ class Engine:
         _state_path(self.output).unlink(missing_ok=True)
         self._shape_saved = False
 
-    def _reparse(self, paths) -> tuple:
+    def _reparse(self, paths, store: ModelStore) -> tuple:
         """Read the changed records and sidecar tables and apply them to the kept model: (the edit, the
-        store entries of the records read, the paths of those gone)."""
+        store entries of the records read, the paths of those gone). A record whose files are as
+        `store` last saw them, when this model saved or read it last, is as the model has it: it is not
+        read again."""
         site = self.site
         source = self.folder("source")
         for path in paths:  # keep the sidecar table index up to date without walking the source
@@ -388,6 +393,11 @@ class Engine:
                     records.add(Path(os.path.abspath(fig.src_path)))
             else:
                 records.add(path)
+        # (only while the store is as this model last saved or read it: another build may have saved it since)
+        ours = store.folder is not None and store.generation() == self.shape.generation
+        known = store.known(str(path) for path in records) if ours else {}
+        records = {path for path in records if (k := known.get(str(path))) is None
+                   or not still_valid(k, path, self.tables)}
         by_src = {fig.src_path: fig for fig in site.figures.values()}
         removed, added, entries, gone = [], [], {}, []
         for path in sorted(records):

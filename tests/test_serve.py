@@ -777,3 +777,30 @@ def test_a_record_edited_while_the_preview_reads_its_model_updates_the_output_in
     monkeypatch.undo()
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     assert_same_as_full_build(live, tmp_path)
+
+
+def test_the_watchers_echo_of_an_edit_the_model_read_applied_renders_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.chdir(tmp_path)
+    source = copy_full_source(tmp_path / "src")
+    settings = make_settings(source, tmp_path / "out", search_index="pagefind", page_size=PAGE_SIZE)
+    build(settings, REPO, jobs=1)
+    live = Preview(settings, REPO, jobs=1, snapshots=False)
+    with live.lock:
+        live.full_build(force=False)
+    seed = (source / "seeds/003_00dc568588f0f9ad.txt").absolute()
+    seed.write_text(seed.read_text().replace("figtitle: Advances", "figtitle: Edited advances"))
+    live.load()  # the edit is applied as the model is read
+    renders, real = [], Engine._render_edit
+    monkeypatch.setattr(Engine, "_render_edit", lambda self, *args: renders.append(args) or real(self, *args))
+    assert live.on_change([seed], defer=True)  # then the watcher reports that save
+    assert renders == [] and live.error is None
+    assert live.engine._deferred is not None and live.engine._deferred.edit is not None  # kept whole
+    other = source / "seeds/002_a94d5953932083ca.txt"
+    other.write_text(other.read_text().replace("figtitle: ", "figtitle: Other ", 1))
+    assert live.on_change([other.absolute()], defer=True)  # a real edit is still applied
+    assert len(renders) == 1
+    live.flush_data()
+    monkeypatch.undo()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    assert_same_as_full_build(live, tmp_path)
