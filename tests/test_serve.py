@@ -747,18 +747,25 @@ def test_an_output_up_to_date_is_served_through_its_rewrites_before_its_model_is
     assert status.startswith("200") and f'<link rel="canonical" href="' in body and f"/figures/{figid}.html" in body
 
 
-def test_a_record_edited_while_the_preview_reads_its_model_updates_the_output_in_place(tmp_path, monkeypatch):
+def _started_on_a_built_site(tmp_path, monkeypatch, snapshots: bool) -> tuple[Preview, Path]:
+    """A preview started on a built site (served as it is, its model not yet read), and a record
+    saved then: (the preview, that record)."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     monkeypatch.chdir(tmp_path)
     source = copy_full_source(tmp_path / "src")
     settings = make_settings(source, tmp_path / "out", search_index="pagefind", page_size=PAGE_SIZE)
     build(settings, REPO, jobs=1)
-    live = Preview(settings, REPO, jobs=1, snapshots=True)
+    live = Preview(settings, REPO, jobs=1, snapshots=snapshots)
     with live.lock:
         live.full_build(force=False)  # up to date: served as it is
     assert live.site is None
-    seed = source / "seeds/003_00dc568588f0f9ad.txt"  # saved while the model is being read
+    seed = (source / "seeds/003_00dc568588f0f9ad.txt").absolute()  # saved while the model is being read
     seed.write_text(seed.read_text().replace("figtitle: Advances", "figtitle: Edited advances"))
+    return live, seed
+
+
+def test_a_record_edited_while_the_preview_reads_its_model_updates_the_output_in_place(tmp_path, monkeypatch):
+    live, seed = _started_on_a_built_site(tmp_path, monkeypatch, snapshots=True)
     writes = []  # a build's second half (every catalogue-wide file, the search index) is not run before the reload
     monkeypatch.setattr(Engine, "_write", lambda self, *args, **kwargs: writes.append(args))
     live.load()
@@ -780,23 +787,14 @@ def test_a_record_edited_while_the_preview_reads_its_model_updates_the_output_in
 
 
 def test_the_watchers_echo_of_an_edit_the_model_read_applied_renders_nothing(tmp_path, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    monkeypatch.chdir(tmp_path)
-    source = copy_full_source(tmp_path / "src")
-    settings = make_settings(source, tmp_path / "out", search_index="pagefind", page_size=PAGE_SIZE)
-    build(settings, REPO, jobs=1)
-    live = Preview(settings, REPO, jobs=1, snapshots=False)
-    with live.lock:
-        live.full_build(force=False)
-    seed = (source / "seeds/003_00dc568588f0f9ad.txt").absolute()
-    seed.write_text(seed.read_text().replace("figtitle: Advances", "figtitle: Edited advances"))
+    live, seed = _started_on_a_built_site(tmp_path, monkeypatch, snapshots=False)
     live.load()  # the edit is applied as the model is read
     renders, real = [], Engine._render_edit
     monkeypatch.setattr(Engine, "_render_edit", lambda self, *args: renders.append(args) or real(self, *args))
     assert live.on_change([seed], defer=True)  # then the watcher reports that save
     assert renders == [] and live.error is None
     assert live.engine._deferred is not None and live.engine._deferred.edit is not None  # kept whole
-    other = source / "seeds/002_a94d5953932083ca.txt"
+    other = live.source / "seeds/002_a94d5953932083ca.txt"
     other.write_text(other.read_text().replace("figtitle: ", "figtitle: Other ", 1))
     assert live.on_change([other.absolute()], defer=True)  # a real edit is still applied
     assert len(renders) == 1
