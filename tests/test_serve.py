@@ -577,6 +577,57 @@ def test_the_preview_makes_again_only_the_search_bundle_of_an_edited_figure(tmp_
     assert got["indexes.json"] == want["indexes.json"]
 
 
+def test_the_preview_remakes_search_bundles_one_at_a_time_and_lets_go_of_what_it_read(tmp_path, monkeypatch):
+    """Two records edited in two bundles: the preview (two jobs) runs one Pagefind process at a time
+    beside the model it keeps, and the figures whose documents it wrote hold no more of the store's
+    heavy fields than before (they are read again when a page needs them)."""
+    from site_gen import search
+    from site_gen.model import StoredFigure
+
+    monkeypatch.setattr(search, "GROUP_FIGURES", 8)
+    monkeypatch.chdir(tmp_path)
+    source = copy_full_source(tmp_path / "src")
+    settings = make_settings(source, tmp_path / "out", search_index="pagefind", page_size=PAGE_SIZE)
+    build(settings, REPO, jobs=1)
+    live = Preview(settings, REPO, jobs=2)
+    live.rebuild()  # up to date: the model is read from the store
+    names = search.pagefind_groups(live.site)
+    figures = sorted(live.site.figures.values(), key=lambda f: f.figid)
+    first = figures[0]
+    second = next(f for f in figures if search.group_of(f.figid, names) != search.group_of(first.figid, names))
+    loaded = {f.figid for f in live.site.figures.values() if type(f) is not StoredFigure or f.loaded}
+    assert len(loaded) < len(figures) // 2  # (the model read holds the light fields only)
+    running, most, real = [0], [0], subprocess.run
+
+    def pagefind(cmd, *args, **kwargs):
+        if "pagefind" not in cmd:
+            return real(cmd, *args, **kwargs)
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.3)  # (long enough for a second one to start beside it)
+            return real(cmd, *args, **kwargs)
+        finally:
+            running[0] -= 1
+
+    monkeypatch.setattr(search.subprocess, "run", pagefind)
+    for fig in (first, second):
+        record = Path(fig.src_path)
+        text = record.read_text()
+        record.write_text(text.replace("figtitle: ", "figtitle: Zyxwvut ", 1) if "figtitle: " in text
+                          else text.replace("title: ", "title: Zyxwvut ", 1))
+    assert live.on_change()
+    assert live.error is None and not live.engine.unindexed  # both bundles made again
+    assert most[0] == 1
+    now = {f.figid for f in live.site.figures.values() if type(f) is not StoredFigure or f.loaded}
+    assert now - loaded <= {first.figid, second.figid}  # (the edited figures: read from their files)
+    monkeypatch.setattr(search.subprocess, "run", real)
+    full = make_settings(source, tmp_path / "fresh", search_index="pagefind", page_size=PAGE_SIZE)
+    build(full, REPO, jobs=1, force=True)
+    got, want = snapshot(live.output / "pagefind"), snapshot(tmp_path / "fresh" / "pagefind")
+    assert sorted(k for k in got if "/fragment/" in k) == sorted(k for k in want if "/fragment/" in k)
+
+
 def test_a_page_that_cannot_be_written_when_asked_for_shows_why(preview, monkeypatch):
     """A page left for later by a template edit, then asked for, that cannot be written (a full disk):
     the browser gets the reason on the error page instead of a failed request, and the server goes on."""
