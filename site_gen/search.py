@@ -379,6 +379,21 @@ def _link_tree(source: Path, target: Path) -> None:
             os.link(os.path.join(here, name), folder / name)
 
 
+def _remove_orphans(folder: Path, prefix: str) -> None:
+    """The search documents a process killed while it indexed left in `folder` (named `<prefix><pid>-…`:
+    the preview's beside the output, where no build's clean-up reaches), removed."""
+    for path in folder.glob(f"{prefix}*"):
+        pid = path.name[len(prefix):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass  # (alive, another user's)
+
+
 def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = None,
                  changed: set[str] | None = None, into: Path | None = None,
                  keep: bool = False) -> tuple[list[str], list[str]]:
@@ -405,7 +420,9 @@ def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = 
                 todo.discard(name)
             log.debug("search index: %d of %d bundles made again", len(todo), len(groups))
 
-    docs = into.parent / f".{into.name}.documents-{os.getpid()}-{threading.get_ident()}"
+    prefix = f".{into.name}.documents-"
+    _remove_orphans(into.parent, prefix)
+    docs = into.parent / f"{prefix}{os.getpid()}-{threading.get_ident()}"
     shutil.rmtree(docs, ignore_errors=True)
 
     def index(name: str) -> None:

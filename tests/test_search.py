@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import unicodedata
 from types import SimpleNamespace
 
@@ -102,6 +105,26 @@ def test_a_rebuild_makes_again_only_the_bundle_of_the_edited_figure(tmp_path, mo
     fragments = (tmp_path / "out" / "pagefind" / dirty / "fragment").iterdir()
     import gzip
     assert any(b"Zyxwvut" in gzip.decompress(p.read_bytes()) for p in fragments)
+
+
+def test_search_documents_a_killed_indexer_left_are_removed_by_the_next(tmp_path):
+    """The documents folder of a process killed while it indexed (the preview's is beside the
+    output) goes at the next index made there; a running process's stays."""
+    from bench.corpus import write_corpus
+
+    write_corpus(tmp_path / "src", 12, seed=5)
+    result = run_build(tmp_path / "src", tmp_path / "out", search_index="none")
+    ended = subprocess.Popen([sys.executable, "-c", ""])
+    ended.wait()
+    orphan = tmp_path / f".index.documents-{ended.pid}-1"
+    running = tmp_path / f".index.documents-{os.getpid()}-1"
+    for folder in (orphan, running):
+        (folder / "all" / "figures").mkdir(parents=True)
+        (folder / "all" / "figures" / "x.html").write_text("<p>left</p>")
+    names, made = search.run_pagefind(tmp_path / "out", result.site, 1, into=tmp_path / "index")
+    assert names == made == ["all"] and (tmp_path / "index" / "all" / "pagefind-entry.json").is_file()
+    assert not orphan.exists() and running.is_dir()
+    assert [p.name for p in tmp_path.glob(".index.documents-*")] == [running.name]  # (its own, removed)
 
 
 @given(st.text())
