@@ -369,5 +369,6 @@ def test_templates_escape_exactly_as_markupsafe(value):
     out = fast_escape(value)
     assert type(out) is Markup
     assert out == escape(value)
+    assert (out is value) == (type(value) is Markup)  # safe text as it is, not copied
     template = make_environment(REPO / "templates").from_string("<p title='{{ v }}'>{{ v }}</p>")
     assert template.render(v=value) == f"<p title='{escape(value)}'>{escape(value)}</p>"
