@@ -44,7 +44,7 @@ from site_gen import __version__
 from site_gen.errors import Problem, SiteError
 from site_gen.load import MENTION_KINDS, load_record
 from site_gen.index import FIXED_PAGES, ENTITY_CLASSES, ITEMS_OF, Page, Redirect, Tally, _from_slots, _slot_state
-from site_gen.model import Facts, Figure, StoredFigure, _stored_figure, facts, light_fields, set_figure_loader
+from site_gen.model import Facts, Figure, _stored_figure, facts, holds_heavy, light_fields, set_figure_loader
 
 log = logging.getLogger(__name__)
 
@@ -329,7 +329,7 @@ class ModelStore:
     def fill(self, figures) -> None:
         """Read the heavy fields of all these figures that are still light, in one pass over the store
         (for a caller about to use every figure's: one query, not one per figure)."""
-        light = {fig.src_path: fig for fig in figures if type(fig) is StoredFigure and not fig.loaded}
+        light = {fig.src_path: fig for fig in figures if not holds_heavy(fig)}
         if not light or self.folder is None:
             return
         for src_path, data in self.db().execute("SELECT src_path, figure FROM records JOIN figures USING (path)"):

@@ -318,6 +318,12 @@ def _stored_figure(light: tuple, held: Facts) -> StoredFigure:
 _PUT_FACTS = StoredFigure._facts.__set__
 
 
+def holds_heavy(fig: Figure) -> bool:
+    """Does a figure hold its heavy fields? One parsed from its record always does; one of the stored
+    model only once they were read (`StoredFigure.loaded`)."""
+    return type(fig) is not StoredFigure or fig.loaded
+
+
 def stored(fig: Figure) -> StoredFigure:
     """The figure as the index between builds keeps it: light fields and facts only."""
     return _stored_figure(light_fields(fig), facts(fig))

@@ -37,7 +37,7 @@ from markupsafe import escape
 from site_gen import links
 from site_gen.errors import SiteError
 from site_gen.index import ENTITY_SECTIONS, Site, figure_url
-from site_gen.model import Figure, StoredFigure
+from site_gen.model import Figure, holds_heavy
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +287,7 @@ def write_search_documents(site: Site, folder: Path, groups: list[str], names) -
             # a figure of the stored model whose heavy fields are read for its document lets go of them
             # after: indexing a bundle leaves the model's memory as it found it (the preview's, which
             # would otherwise keep every figure of each bundle an edit made again)
-            held = type(fig) is not StoredFigure or fig.loaded
+            held = holds_heavy(fig)
             path = folder / group / figure_url(fig.figid).lstrip("/")
             path.write_text(search_document(site, fig), encoding="utf-8")
             if not held:

@@ -539,6 +539,15 @@ def test_the_search_index_is_made_outside_the_lock_and_dropped_if_an_edit_came(p
     assert_same_as_full_build(preview, tmp_path)
 
 
+def _assert_search_index_as_a_full_builds(live: Preview, tmp_path: Path) -> None:
+    """The preview's search bundles index the same pages as a full build's of its source."""
+    full = make_settings(live.source, tmp_path / "fresh", search_index="pagefind", page_size=PAGE_SIZE)
+    build(full, REPO, jobs=1, force=True)
+    got, want = snapshot(live.output / "pagefind"), snapshot(tmp_path / "fresh" / "pagefind")
+    assert sorted(k for k in got if "/fragment/" in k) == sorted(k for k in want if "/fragment/" in k)
+    assert got["indexes.json"] == want["indexes.json"]
+
+
 def test_the_preview_makes_again_only_the_search_bundle_of_an_edited_figure(tmp_path, monkeypatch):
     """Each bundle made again replaces its old self; the others stay the very same files, and all
     index what a full build's do."""
@@ -570,11 +579,7 @@ def test_the_preview_makes_again_only_the_search_bundle_of_an_edited_figure(tmp_
     fragments = (live.output / "pagefind" / dirty / "fragment").iterdir()
     assert any(b"Zyxwvut" in gzip.decompress(p.read_bytes()) for p in fragments)
     assert not search.UNUSED_FILES[0] in {p.name for p in (live.output / "pagefind" / dirty).iterdir()}
-    full = make_settings(source, tmp_path / "fresh", search_index="pagefind", page_size=PAGE_SIZE)
-    build(full, REPO, jobs=1, force=True)
-    got, want = snapshot(live.output / "pagefind"), snapshot(tmp_path / "fresh" / "pagefind")
-    assert sorted(k for k in got if "/fragment/" in k) == sorted(k for k in want if "/fragment/" in k)
-    assert got["indexes.json"] == want["indexes.json"]
+    _assert_search_index_as_a_full_builds(live, tmp_path)
 
 
 def test_the_preview_remakes_search_bundles_one_at_a_time_and_lets_go_of_what_it_read(tmp_path, monkeypatch):
@@ -582,7 +587,7 @@ def test_the_preview_remakes_search_bundles_one_at_a_time_and_lets_go_of_what_it
     beside the model it keeps, and the figures whose documents it wrote hold no more of the store's
     heavy fields than before (they are read again when a page needs them)."""
     from site_gen import search
-    from site_gen.model import StoredFigure
+    from site_gen.model import holds_heavy
 
     monkeypatch.setattr(search, "GROUP_FIGURES", 8)
     monkeypatch.chdir(tmp_path)
@@ -595,7 +600,7 @@ def test_the_preview_remakes_search_bundles_one_at_a_time_and_lets_go_of_what_it
     figures = sorted(live.site.figures.values(), key=lambda f: f.figid)
     first = figures[0]
     second = next(f for f in figures if search.group_of(f.figid, names) != search.group_of(first.figid, names))
-    loaded = {f.figid for f in live.site.figures.values() if type(f) is not StoredFigure or f.loaded}
+    loaded = {f.figid for f in live.site.figures.values() if holds_heavy(f)}
     assert len(loaded) < len(figures) // 2  # (the model read holds the light fields only)
     running, most, real = [0], [0], subprocess.run
 
@@ -619,13 +624,10 @@ def test_the_preview_remakes_search_bundles_one_at_a_time_and_lets_go_of_what_it
     assert live.on_change()
     assert live.error is None and not live.engine.unindexed  # both bundles made again
     assert most[0] == 1
-    now = {f.figid for f in live.site.figures.values() if type(f) is not StoredFigure or f.loaded}
+    now = {f.figid for f in live.site.figures.values() if holds_heavy(f)}
     assert now - loaded <= {first.figid, second.figid}  # (the edited figures: read from their files)
     monkeypatch.setattr(search.subprocess, "run", real)
-    full = make_settings(source, tmp_path / "fresh", search_index="pagefind", page_size=PAGE_SIZE)
-    build(full, REPO, jobs=1, force=True)
-    got, want = snapshot(live.output / "pagefind"), snapshot(tmp_path / "fresh" / "pagefind")
-    assert sorted(k for k in got if "/fragment/" in k) == sorted(k for k in want if "/fragment/" in k)
+    _assert_search_index_as_a_full_builds(live, tmp_path)
 
 
 def test_a_page_that_cannot_be_written_when_asked_for_shows_why(preview, monkeypatch):
