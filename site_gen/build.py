@@ -2,6 +2,7 @@
 (`engine.Engine`) runs them, for `site-gen build` and the preview alike."""
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import itertools
@@ -19,10 +20,10 @@ from site_gen.api import render_api
 from site_gen.errors import Problem, SiteError
 from site_gen.hosts import HOST_FILES, host_files
 from site_gen.index import Site, build_site, set_prose, figure_downloads, update_site
-from site_gen.cache import (PENDING_LIMIT, code_digest, Entry, Known, ModelStore, ParseStats, cache_folder, parse_entry, prefetch,
-                            still_valid)
+from site_gen.cache import (PENDING_LIMIT, code_digest, Entry, Known, ModelStore, ParseStats, cache_folder, fill_figures,
+                            parse_entry, prefetch, still_valid)
 from site_gen.load import SourceFiles, find_source_files, load_organism_records, refused_problems
-from site_gen.model import Figure, build_organism_infos, release_pools
+from site_gen.model import Figure, build_organism_infos, holds_heavy, release_pools, transient
 from site_gen.parallel import run_shares
 from site_gen.progress import Counts, bar
 from site_gen.prose import load_prose
@@ -32,7 +33,6 @@ from site_gen.render import (LATE_PAGES, REFERENCE_STUBS, Renderer, describe_dow
                              render_sitemaps, SITEMAP_INDEX, SITEMAPS_FOLDER)
 from site_gen.search import NAME_BUCKETS, names_path, render_name_index, update_name_index
 from site_gen.settings import Settings
-from site_gen.system import libc_function
 from site_gen.write import SiteUpdater, SiteWriter, replace_file
 
 log = logging.getLogger(__name__)
@@ -130,14 +130,6 @@ def collector_paused():
     finally:
         if was_enabled:
             gc.enable()
-
-
-def return_free_memory() -> None:
-    """Give the C library's free memory back to the system (glibc's malloc_trim): what indexing freed
-    would otherwise be counted in every worker forked after it."""
-    trim = libc_function("malloc_trim")
-    if trim is not None:  # glibc only
-        trim(0)
 
 
 @contextmanager
@@ -346,14 +338,20 @@ def _gather(settings: Settings, source: Path, files: SourceFiles, identities: di
             kept = [name for name in records if name not in parsed]
             figures = list(store.figures(kept).values()) + [e.figure for e in parsed.values() if e.figure]
             site = build_site(settings, date, figures, infos, problems)
+            del figures
         else:
             problems += site.index_problems + site.redirect_problems
             log.debug("index updated with %d records changed since it was saved", len(changed))
     with log_time(timings, "store"):
+        edited, entries = set(parsed) | set(gone), parsed | same
+        del parsed, same  # (the store lets go of the entries' pickled figures as it writes them)
         if remade or len(changed) > PENDING_LIMIT:
-            saved = store.save(parsed | same, gone, site, key)
-        elif parsed or same or gone:
-            saved = store.save(parsed | same, gone, changed=set(parsed) | set(gone))
+            saved = store.save(entries, gone, site, key)
+            if remade:
+                del entries  # (and with them the parsed figures, which the index's lighter copies replace)
+                store.lighten(site)
+        elif entries or gone:
+            saved = store.save(entries, gone, changed=edited)
         else:  # nothing to save: the store keeps its generation, which the output's shape may name
             saved = generation
     return Gathered(site, problems, timings, stats, files.organisms, edit, remade, generation, saved, files.tables)
@@ -371,8 +369,10 @@ class _RenderWork:
 
 def render_items(site: Site, fresh: Fresh | None = None):
     """What a build renders, in a fixed order: (what, thing), ("page", Page) | ("redirect", Redirect)
-    | ("data", Figure). Made as it is walked: a list of them would sit in memory every worker copies.
-    Given what is `fresh` when no template changed, only that (what an update in place renders)."""
+    | ("data", Figure) | ("figure", Page): a figure's page and its data files, rendered together so
+    that its heavy fields are read once. Made as it is walked: a list of them would sit in memory every
+    worker copies. Given what is `fresh` when no template changed, only that (what an update in place
+    renders)."""
     if fresh is not None and not fresh.templates:
         for _out_path, page in sorted(fresh.pages.items()):
             if page.kind not in LATE_PAGES:
@@ -385,16 +385,23 @@ def render_items(site: Site, fresh: Fresh | None = None):
                 yield "data", site.figures[figid]
         return
     for page in site.iter_pages():
-        if page.kind not in LATE_PAGES:  # rendered after the files they describe (write_site)
+        if page.kind == "figure":
+            yield "figure", page
+        elif page.kind not in LATE_PAGES:  # rendered after the files they describe (write_site)
             yield "page", page
     for redirect in site.redirects:
         yield "redirect", redirect
-    for fig in site.figures.values():
-        yield "data", fig
+
+
+def _parts(site: Site, what: str, thing) -> tuple:
+    """The items an item of `render_items` is made of: a figure's, its page and its data files."""
+    if what == "figure":
+        return ("page", thing), ("data", site.figures[thing.key])
+    return ((what, thing),)
 
 
 def _out_paths(site: Site, what: str, thing) -> list[str]:
-    """The output paths of an item of `render_items`."""
+    """The output paths of an item of `render_items` (not a figure's: of each of its `_parts`)."""
     if what == "data":
         return [site.out_path(url) for _label, url in figure_downloads(thing)]
     return [site.out_path(thing.url if what == "page" else thing.from_url)]
@@ -419,23 +426,31 @@ def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int, i
     current = "redirect.html"
     try:
         items = render_items(site, work.fresh if work.in_place else None)
-        for done, (what, thing) in enumerate(itertools.islice(items, index, None, jobs), 1):
+        for done, (kind, item) in enumerate(itertools.islice(items, index, None, jobs), 1):
             if not done % 512:
                 work.counts.add(index, 512)
-            # (a figure's data files are named again as they are written: only a rebuild asks first)
-            out_paths = _out_paths(site, what, thing) if what != "data" or work.fresh is not None else []
-            if _reused(what, thing, out_paths, work.fresh, writer):
-                continue
-            rendered += 1
-            if what == "page":
-                current = thing.url
-                writer.put(out_paths[0], renderer.render_page(thing))
-            elif what == "redirect":
-                current = thing.from_url
-                writer.put(out_paths[0], renderer.render_redirect(thing))
-            else:
-                for url, text in render_figure_data(site, thing).items():
-                    writer.put(site.out_path(url), text)
+            # a figure of the stored model (the heavy fields of none are held while pages render, see
+            # `cache.ModelStore.lighten`) reads them from the store for its page and data, then lets go
+            fig = site.figures[item.key] if kind == "figure" else None
+            light = fig is not None and not holds_heavy(fig)
+            with transient() if light else contextlib.nullcontext():
+                for what, thing in _parts(site, kind, item):
+                    # (a figure's data files are named again as they are written: only a rebuild asks first)
+                    out_paths = _out_paths(site, what, thing) if what != "data" or work.fresh is not None else []
+                    if _reused(what, thing, out_paths, work.fresh, writer):
+                        continue
+                    rendered += 1
+                    if what == "page":
+                        current = thing.url
+                        writer.put(out_paths[0], renderer.render_page(thing))
+                    elif what == "redirect":
+                        current = thing.from_url
+                        writer.put(out_paths[0], renderer.render_redirect(thing))
+                    else:
+                        for url, text in render_figure_data(site, thing).items():
+                            writer.put(site.out_path(url), text)
+            if light:
+                fig.drop()
     except Exception as exc:  # noqa: BLE001 - reported with the template's line, or raised as it was
         raise renderer.failure(exc, current) from None
     return writer.written, writer.unchanged, rendered
@@ -474,7 +489,7 @@ def write_pages(site: Site, renderer: Renderer, writer: SiteWriter, timings: dic
                     writer.claim(out_path)
                 total += 1
         else:
-            total = len(site.redirects) + len(site.figures)  # items to render
+            total = len(site.redirects)  # items to render (a figure's page and data are one)
             where = site.out_path
             for page in site.iter_pages():
                 if page.kind not in LATE_PAGES:
@@ -504,6 +519,8 @@ def write_catalogue(site: Site, renderer: Renderer, writer: SiteWriter, fresh: F
     # In this process, one after the other, not beside a forked worker: these files walk the whole
     # model, and while two processes share memory, each page of it that either touches is copied
     # (at 100,000 figures this stage's peak was 4.0 GB with a worker, 1.9 GB without).
+    if fresh is None:  # every figure's segments are made: their heavy fields read in one pass (`lighten`)
+        fill_figures(site.figures.values())
     late = [page for page in site.page_groups["fixed"] if page.kind in LATE_PAGES]
     for page in late:
         if (out_path := site.out_path(page.url)) not in writer.paths:

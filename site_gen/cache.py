@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import logging
 import os
 import pickle
@@ -44,7 +45,9 @@ from site_gen import __version__
 from site_gen.errors import Problem, SiteError
 from site_gen.load import MENTION_KINDS, load_record
 from site_gen.index import FIXED_PAGES, ENTITY_CLASSES, ITEMS_OF, Page, Redirect, Tally, _from_slots, _slot_state
-from site_gen.model import Facts, Figure, _stored_figure, facts, holds_heavy, light_fields, set_figure_loader
+from site_gen.system import return_free_memory
+from site_gen.model import (Facts, Figure, _stored_figure, facts, holds_heavy, light_fields, set_figure_loader,
+                            stored)
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +125,7 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_by_src ON records (src_path);
 CREATE TABLE IF NOT EXISTS figures (path TEXT PRIMARY KEY, figure BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB);
+CREATE TABLE IF NOT EXISTS parts (name TEXT, part INTEGER, data BLOB, PRIMARY KEY (name, part));
 CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY, figure BLOB);
 CREATE TABLE IF NOT EXISTS tally (kind TEXT, key TEXT, value BLOB, PRIMARY KEY (kind, key)) WITHOUT ROWID;
 """
@@ -283,15 +287,13 @@ class ModelStore:
 
     # --- the index and the output's shape -------------------------------------------------------
     def get(self, name: str):
-        """A value of the state table, unpickled; None when missing or unreadable."""
+        """A value `_put` saved, unpickled as its parts are read; None when missing or unreadable."""
         if self.folder is None:
             return None
-        row = self.db().execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            return None
+        parts = self.db().execute("SELECT data FROM parts WHERE name = ? ORDER BY part", (name,))
         try:
-            return pickle.loads(row[0])
-        except Exception as exc:  # noqa: BLE001 - unreadable: as if missing
+            return pickle.load(io.BufferedReader(_PartsReader(parts), _PART_SIZE))
+        except Exception as exc:  # noqa: BLE001 - unreadable (or missing: an empty file): as if missing
             log.debug("model store: %s unreadable (%s)", name, exc)
             return None
 
@@ -301,11 +303,25 @@ class ModelStore:
         saved = self.get("site")
         if not isinstance(saved, tuple) or len(saved) != 3 or saved[:2] != (SITE_FORMAT, key):
             return None
+        self._serve_figures()
+        self._site_generation = self._saved_generation()
+        return unpack_site(saved[2], self.tally_rows)
+
+    def _serve_figures(self) -> None:
+        """Make this store the one the index's stored figures read their heavy fields from."""
         set_figure_loader(self.figure)
         global _active
         _active = self
-        self._site_generation = self._saved_generation()
-        return unpack_site(saved[2], self.tally_rows)
+
+    def lighten(self, site) -> None:
+        """After the index was saved here in full: keep its figures as an index loaded from the store keeps
+        them (light fields and facts), their heavy fields read from the store when used. The render workers
+        then read the figures whose pages they render instead of each inheriting the whole catalogue's
+        captions and mentions."""
+        if self.folder is None:
+            return
+        self._serve_figures()
+        site.figures = {figid: stored(fig) for figid, fig in site.figures.items()}
 
     def _saved_generation(self) -> bytes | None:
         row = self.db().execute("SELECT value FROM state WHERE name = 'site generation'").fetchone()
@@ -372,17 +388,16 @@ class ModelStore:
             db.executemany("DELETE FROM figures WHERE path = ?", [(path,) for path in gone])
             db.executemany("DELETE FROM figures WHERE path = ?", [(path,) for path, e in entries.items()
                                                                   if e.data is None and e.figure is None])
-            db.executemany("INSERT OR REPLACE INTO figures VALUES (?, ?)", [
-                (path, e.data if e.data is not None else _dumps(e.figure)) for path, e in entries.items()
-                if e.data is not None or e.figure is not None])
+            db.executemany("INSERT OR REPLACE INTO figures VALUES (?, ?)", _figure_rows(entries))
+            if site is not None:
+                return_free_memory()  # (what the figures' pickles held, before the index's is made)
             db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)", [
                 (path, stamp(e.identity, e.tables), "\n".join(lookup[0] for lookup in e.tables),
                  e.digest, e.figure.src_path if e.figure else None,
                  _dumps(e.problems) if e.problems else None)
                 for path, e in entries.items()])
             if site is not None:
-                db.execute("INSERT OR REPLACE INTO state VALUES ('site', ?)",
-                           (_dumps((SITE_FORMAT, key, pack_site(site))),))
+                _put(db, "site", (SITE_FORMAT, key, pack_site(site)))
                 _save_tallies(db, site.tallies)
                 db.execute("INSERT OR REPLACE INTO state VALUES ('site generation', ?)", (str(generation).encode(),))
                 db.execute("DELETE FROM pending")
@@ -408,17 +423,94 @@ class ModelStore:
         return Entry(fresh[0], known.digest, fresh[1], figure, problems or (), row[1])
 
 
+_PART_SIZE = 1 << 22  # bytes of a row of the parts table
+
+
+def _put(db: sqlite3.Connection, name: str, value) -> None:
+    """Save a value under `name`, pickled into rows of the parts table as the pickle is made: at
+    100,000 figures the index's pickle is 140 MB, which neither it nor SQLite's copy of a bound value
+    then holds whole."""
+    db.execute("DELETE FROM parts WHERE name = ?", (name,))
+    with _PartsWriter(db, name) as out:
+        pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+
+
+class _PartsWriter:
+    """A file whose bytes go into numbered rows of the parts table, `_PART_SIZE` at a time."""
+
+    def __init__(self, db: sqlite3.Connection, name: str):
+        self.db, self.name, self.part, self.buffer = db, name, 0, bytearray()
+
+    def write(self, data) -> int:
+        self.buffer += data
+        if len(self.buffer) >= _PART_SIZE:
+            self._flush()
+        return len(data)
+
+    def _flush(self) -> None:
+        self.db.execute("INSERT INTO parts VALUES (?, ?, ?)", (self.name, self.part, self.buffer))
+        self.part += 1
+        self.buffer = bytearray()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, *_):
+        if kind is None and self.buffer:
+            self._flush()
+
+
+class _PartsReader(io.RawIOBase):
+    """The bytes of the parts a query gives, in order, as a file (read one part at a time)."""
+
+    def __init__(self, rows):
+        self.rows, self.part, self.at = rows, b"", 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self.at >= len(self.part):
+            row = next(self.rows, None)
+            if row is None:
+                return 0
+            self.part, self.at = row[0], 0
+        n = min(len(buffer), len(self.part) - self.at)
+        buffer[:n] = memoryview(self.part)[self.at:self.at + n]
+        self.at += n
+        return n
+
+
+def _figure_rows(entries: dict[str, Entry]):
+    """(path, pickled figure) of each entry with a figure. An entry's pickle, made where the record was
+    parsed, is let go of once written: at 100,000 records they are 300 MB, which the save of the whole
+    index would otherwise hold beside the index's own pickle."""
+    for path, e in entries.items():
+        if e.data is not None:
+            yield path, e.data
+            entries[path] = e._replace(data=None)  # (a value replaced, not a key: the walk goes on)
+        elif e.figure is not None:
+            yield path, _dumps(e.figure)
+
+
 def _save_tallies(db: sqlite3.Connection, tallies: dict) -> None:
     """The rows of the tallies of an index saved in full: all of them for tallies made in memory, else
     those of the keys edits changed since they were read (the others are as the saved rows have them)."""
     for kind, tally in tallies.items():
         if tally.rows is None:
             db.execute("DELETE FROM tally WHERE kind = ?", (kind,))
-        states = [(key, tally.state(key)) for key in sorted(tally.keys())]
-        db.executemany("DELETE FROM tally WHERE kind = ? AND key = ?",
-                       [(kind, key) for key, state in states if state is None])
-        db.executemany("INSERT OR REPLACE INTO tally VALUES (?, ?, ?)",
-                       [(kind, key, _dumps(state)) for key, state in states if state is not None])
+        gone: list[tuple[str, str]] = []
+
+        def rows(kind=kind, tally=tally, gone=gone):  # (made as they are written: 370,000 genes at 100,000 figures)
+            for key in sorted(tally.keys()):
+                state = tally.state(key)
+                if state is None:
+                    gone.append((kind, key))
+                else:
+                    yield kind, key, _dumps(state)
+
+        db.executemany("INSERT OR REPLACE INTO tally VALUES (?, ?, ?)", rows())
+        db.executemany("DELETE FROM tally WHERE kind = ? AND key = ?", gone)
 
 
 def stamp(identity: tuple | None, lookups: tuple) -> bytes:

@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from site_gen.build import (BuildResult, _output_identity, _report, _save_state, _state_path, _fits,
-                            collector_paused, gather, input_fingerprint, log_time, make_renderer, return_free_memory,
+                            collector_paused, gather, input_fingerprint, log_time, make_renderer,
                             scan_source, up_to_date, write_catalogue, write_pages)
 from site_gen.cache import ModelStore, StoreChanged, cache_folder, parse_entry, still_valid
 from site_gen.errors import Problem, summarize_problems
@@ -34,6 +34,7 @@ from site_gen.reuse import (Fresh, Shape, apply_edit, changed_templates, global_
                             save_shape, shape_path, template_digests)
 from site_gen.search import PAGEFIND_FOLDER, run_pagefind
 from site_gen.settings import Settings
+from site_gen.system import return_free_memory
 from site_gen.write import SiteUpdater, SiteWriter, recover_output
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,7 @@
 """Stage 2, model: RawRecord → Figure. The one place that knows the records' YAML key names."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import operator
 import re
@@ -101,17 +102,37 @@ def _interned(value: str | None) -> str | None:
 
 def _as(cls, rows: tuple) -> tuple:
     """Mentions of type `cls` from plain tuples (the model store's form), pooled as parsed ones are:
-    figures read from the store one by one then share their strings as figures parsed together do."""
+    figures read from the store one by one then share their strings as figures parsed together do
+    (unless read for a moment: `transient`)."""
     new = tuple.__new__
+    if not _pooling:
+        return tuple(new(cls, row) for row in rows)
     return tuple(_pooled(new(cls, row)) for row in rows)
+
+
+_pooling = True
+
+
+@contextlib.contextmanager
+def transient():
+    """Figures read from the store meanwhile are held for a moment (a render worker's, let go of once
+    their pages are written): their mentions are not pooled, which would take twice the time to read
+    them and keep every row read in the pools."""
+    global _pooling
+    was, _pooling = _pooling, False
+    try:
+        yield
+    finally:
+        _pooling = was
 
 
 def _rebuild_figure(values: tuple, genes: tuple, chemicals: tuple, diseases: tuple) -> "Figure":
     fig = object.__new__(Figure)
     for put, value in zip(_PUT_FIELD, values):
         put(fig, value)
-    for put, get in _POOLED_FIELDS:
-        put(fig, _pooled(get(fig)))
+    if _pooling:
+        for put, get in _POOLED_FIELDS:
+            put(fig, _pooled(get(fig)))
     _PUT_MENTIONS[0](fig, _as(GeneMention, genes))
     _PUT_MENTIONS[1](fig, _as(ChemicalMention, chemicals))
     _PUT_MENTIONS[2](fig, _as(DiseaseMention, diseases))

@@ -37,7 +37,8 @@ from markupsafe import escape
 from site_gen import links
 from site_gen.errors import SiteError
 from site_gen.index import ENTITY_SECTIONS, Site, figure_url
-from site_gen.model import Figure, holds_heavy
+from site_gen.model import Figure, StoredFigure
+from site_gen.system import return_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -284,14 +285,15 @@ def write_search_documents(site: Site, folder: Path, groups: list[str], names) -
     for fig in list(site.figures.values()):  # a list: the preview's edits may replace the dict meanwhile
         group = group_of_figure(fig.figid)
         if group in wanted:
-            # a figure of the stored model whose heavy fields are read for its document lets go of them
-            # after: indexing a bundle leaves the model's memory as it found it (the preview's, which
-            # would otherwise keep every figure of each bundle an edit made again)
-            held = holds_heavy(fig)
             path = folder / group / figure_url(fig.figid).lstrip("/")
             path.write_text(search_document(site, fig), encoding="utf-8")
-            if not held:
+            # a figure of the stored model lets go of its heavy fields after its document (read from the
+            # store for it, or for the catalogue's files before): the model goes on, while Pagefind
+            # runs and after, with the memory of the index alone (a preview's would otherwise keep
+            # every figure of each bundle an edit made again)
+            if type(fig) is StoredFigure:
                 fig.drop()
+    return_free_memory()
 
 
 # --- Pagefind's output, made byte-identical from run to run ----------------------------------------

@@ -13,3 +13,11 @@ def libc_function(name: str):
         return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True), name)
     except (OSError, AttributeError):
         return None
+
+
+def return_free_memory() -> None:
+    """Give the C library's free memory back to the system (glibc's malloc_trim): what a stage freed
+    would otherwise stay counted, and be counted in every worker forked after it."""
+    trim = libc_function("malloc_trim")
+    if trim is not None:  # glibc only
+        trim(0)

@@ -93,6 +93,101 @@ def test_a_rebuild_reads_only_the_figures_it_renders(corpus, monkeypatch):
     assert snapshot(out) == snapshot(out.with_name("cold"))
 
 
+def test_a_cold_build_renders_each_figure_from_the_store_once_and_lets_go_of_it(corpus, monkeypatch):
+    """Once a cold build saved its index, its figures are kept light, as an index read from the store
+    is: a figure's page and data files are rendered from its heavy fields read from the store once,
+    which are let go of after; the catalogue-wide files read them all in one pass. The output is a
+    build's without the store."""
+    from site_gen.build import build
+    from site_gen.model import holds_heavy
+    from tests.conftest import snapshot
+    src, out = corpus
+    reads, filled = [], []
+    real_figure, real_fill = ModelStore.figure, ModelStore.fill
+    monkeypatch.setattr(ModelStore, "figure", lambda self, src_path: reads.append(src_path) or real_figure(self, src_path))
+
+    def fill(self, figures):
+        figures = list(figures)
+        filled.append(sorted(f.figid for f in figures if not holds_heavy(f)))
+        return real_fill(self, figures)
+
+    monkeypatch.setattr(ModelStore, "fill", fill)
+    result = run_build(src, out, search_index="none")
+    figures = result.site.figures.values()
+    assert sorted(reads) == sorted(f.src_path for f in figures)  # each read once, for its page and data
+    assert filled == [sorted(f.figid for f in figures)]  # none held after rendering; all read in one pass
+    assert all(type(f) is StoredFigure for f in figures)
+    build(make_settings(src, out.with_name("plain"), search_index="none"), REPO, jobs=1, use_cache=False)
+    assert snapshot(out) == snapshot(out.with_name("plain"))
+
+
+def test_the_index_is_saved_and_read_in_parts(corpus, monkeypatch):
+    """The index's pickle goes into rows of a bounded size as it is made, and is read back part by part;
+    an index whose parts are not all there reads as missing (the next build makes it again)."""
+    monkeypatch.setattr(cache, "_PART_SIZE", 4096)
+    src, out = corpus
+    first = run_build(src, out)
+    with sqlite3.connect(cache_folder(out) / STORE_NAME) as db:
+        sizes = db.execute("SELECT part, length(data) FROM parts WHERE name = 'site' ORDER BY part").fetchall()
+    assert [part for part, _ in sizes] == list(range(len(sizes))) and len(sizes) > 3
+    assert all(size >= 4096 for _, size in sizes[:-1])
+    store = ModelStore(cache_folder(out))
+    try:
+        site = store.load_site(store.get("site")[1])
+        assert list(site.figures) == list(first.site.figures) and site.page_groups == first.site.page_groups
+    finally:
+        store.close()
+    with sqlite3.connect(cache_folder(out) / STORE_NAME) as db:
+        db.execute("DELETE FROM parts WHERE name = 'site' AND part = ?", (len(sizes) - 1,))
+    store = ModelStore(cache_folder(out))
+    try:
+        assert store.get("site") is None
+    finally:
+        store.close()
+    again = run_build(src, out, force=True)
+    assert again.parsed == 0 and again.reused == 40
+    run_build(src, out.with_name("cold"))
+    from tests.conftest import snapshot
+    assert snapshot(out) == snapshot(out.with_name("cold"))
+
+
+def test_saving_lets_go_of_the_pickled_figures(tmp_path):
+    """A parsed record's entry carries its figure pickled (as a worker sends it); the save writes that
+    pickle and lets go of it, before the index's own pickle is made."""
+    from site_gen.cache import parse_entry
+    src = tmp_path / "src"
+    write_corpus(src, 3, seed=5)
+    paths = sorted((src / "figures").glob("*.md"))
+    entries = {str(p): parse_entry(p, {}) for p in paths}
+    assert all(e.data is not None for e in entries.values())
+    store = ModelStore(tmp_path / "cache")
+    try:
+        store.save(entries, [])
+        assert all(e.data is None and e.figure is not None for e in entries.values())
+        assert {str(p): store.figure(entries[str(p)].figure.src_path) for p in paths} == \
+            {path: e.figure for path, e in entries.items()}
+    finally:
+        store.close()
+
+
+def test_figures_read_for_a_moment_are_not_pooled(corpus):
+    """Mentions read from the store are pooled (one tuple for a row many figures have), but not those
+    of a figure read for a moment (`transient`: a render worker's, let go of after its page)."""
+    import pickle
+
+    from site_gen.model import transient
+    src, out = corpus
+    run_build(src, out)
+    with sqlite3.connect(cache_folder(out) / STORE_NAME) as db:
+        data = next(blob for blob, in db.execute("SELECT figure FROM figures") if pickle.loads(blob).genes)
+    a, b = pickle.loads(data), pickle.loads(data)
+    assert a.genes[0] is b.genes[0]
+    with transient():
+        c, d = pickle.loads(data), pickle.loads(data)
+    assert c == a and c.genes[0] is not d.genes[0]
+    assert pickle.loads(data).genes[0] is a.genes[0]  # pooled again after
+
+
 def test_problems_of_unchanged_records_are_kept(tmp_path):
     from tests.conftest import minimal_record, write_files
     src = write_files(tmp_path / "src", {
