@@ -344,12 +344,11 @@ def _gather(settings: Settings, source: Path, files: SourceFiles, identities: di
             log.debug("index updated with %d records changed since it was saved", len(changed))
     with log_time(timings, "store"):
         edited, entries = set(parsed) | set(gone), parsed | same
-        del parsed, same  # (the store lets go of the entries' pickled figures as it writes them)
+        del parsed, same  # (the store lets go of the entries' figures as it writes them)
         if remade or len(changed) > PENDING_LIMIT:
-            saved = store.save(entries, gone, site, key)
-            if remade:
-                del entries  # (and with them the parsed figures, which the index's lighter copies replace)
+            if remade:  # its figures are kept light: once written, the parsed ones are freed
                 store.lighten(site)
+            saved = store.save(entries, gone, site, key)
         elif entries or gone:
             saved = store.save(entries, gone, changed=edited)
         else:  # nothing to save: the store keeps its generation, which the output's shape may name

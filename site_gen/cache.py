@@ -314,10 +314,10 @@ class ModelStore:
         _active = self
 
     def lighten(self, site) -> None:
-        """After the index was saved here in full: keep its figures as an index loaded from the store keeps
-        them (light fields and facts), their heavy fields read from the store when used. The render workers
-        then read the figures whose pages they render instead of each inheriting the whole catalogue's
-        captions and mentions."""
+        """An index about to be saved here in full (`save`) keeps its figures as an index loaded from the
+        store keeps them (light fields and facts), their heavy fields read from the store when used. The
+        render workers then read the figures whose pages they render instead of each inheriting the
+        whole catalogue's captions and mentions."""
         if self.folder is None:
             return
         self._serve_figures()
@@ -372,7 +372,8 @@ class ModelStore:
         """In one transaction: these records' entries (by path) and the records `gone` removed; then
         either the index `site` (made from what `key` names) in full, or, when `site` is None, only the
         paths of the records `changed` since the saved index, which the next build applies to it.
-        Returns the store's generation after it."""
+        Returns the store's generation after it. Each entry lets go of its figure, and of the figure's
+        pickle, once they are written (the entries stay, without them)."""
         if self.folder is None:
             return None
         db = self.db()
@@ -388,15 +389,14 @@ class ModelStore:
             db.executemany("DELETE FROM figures WHERE path = ?", [(path,) for path in gone])
             db.executemany("DELETE FROM figures WHERE path = ?", [(path,) for path, e in entries.items()
                                                                   if e.data is None and e.figure is None])
-            db.executemany("INSERT OR REPLACE INTO figures VALUES (?, ?)", _figure_rows(entries))
-            if site is not None:
-                return_free_memory()  # (what the figures' pickles held, before the index's is made)
             db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)", [
                 (path, stamp(e.identity, e.tables), "\n".join(lookup[0] for lookup in e.tables),
                  e.digest, e.figure.src_path if e.figure else None,
                  _dumps(e.problems) if e.problems else None)
                 for path, e in entries.items()])
+            db.executemany("INSERT OR REPLACE INTO figures VALUES (?, ?)", _figure_rows(entries))
             if site is not None:
+                return_free_memory()  # (what the figures and their pickles held, before the index's is made)
                 _put(db, "site", (SITE_FORMAT, key, pack_site(site)))
                 _save_tallies(db, site.tallies)
                 db.execute("INSERT OR REPLACE INTO state VALUES ('site generation', ?)", (str(generation).encode(),))
@@ -482,15 +482,14 @@ class _PartsReader(io.RawIOBase):
 
 
 def _figure_rows(entries: dict[str, Entry]):
-    """(path, pickled figure) of each entry with a figure. An entry's pickle, made where the record was
-    parsed, is let go of once written: at 100,000 records they are 300 MB, which the save of the whole
-    index would otherwise hold beside the index's own pickle."""
+    """(path, pickled figure) of each entry with a figure, which lets go of the figure and its pickle
+    (made where the record was parsed) once written. A cold build's index then holds the figures
+    light (`ModelStore.lighten`), and the parsed ones are freed before the index's own pickle is made:
+    at 100,000 records, 300 MB of pickles and the captions and mentions of every figure."""
     for path, e in entries.items():
-        if e.data is not None:
-            yield path, e.data
-            entries[path] = e._replace(data=None)  # (a value replaced, not a key: the walk goes on)
-        elif e.figure is not None:
-            yield path, _dumps(e.figure)
+        if e.data is not None or e.figure is not None:
+            yield path, e.data if e.data is not None else _dumps(e.figure)
+            entries[path] = e._replace(figure=None, data=None)  # (a value replaced, not a key: the walk goes on)
 
 
 def _save_tallies(db: sqlite3.Connection, tallies: dict) -> None:

@@ -151,21 +151,21 @@ def test_the_index_is_saved_and_read_in_parts(corpus, monkeypatch):
     assert snapshot(out) == snapshot(out.with_name("cold"))
 
 
-def test_saving_lets_go_of_the_pickled_figures(tmp_path):
-    """A parsed record's entry carries its figure pickled (as a worker sends it); the save writes that
-    pickle and lets go of it, before the index's own pickle is made."""
+def test_saving_lets_go_of_the_parsed_figures(tmp_path):
+    """A parsed record's entry carries its figure, and the figure pickled (as a worker sends it); the
+    save writes that pickle and lets go of both, before the index's own pickle is made."""
     from site_gen.cache import parse_entry
     src = tmp_path / "src"
     write_corpus(src, 3, seed=5)
     paths = sorted((src / "figures").glob("*.md"))
     entries = {str(p): parse_entry(p, {}) for p in paths}
-    assert all(e.data is not None for e in entries.values())
+    figures = {path: e.figure for path, e in entries.items()}
+    assert all(e.data is not None and e.figure is not None for e in entries.values())
     store = ModelStore(tmp_path / "cache")
     try:
         store.save(entries, [])
-        assert all(e.data is None and e.figure is not None for e in entries.values())
-        assert {str(p): store.figure(entries[str(p)].figure.src_path) for p in paths} == \
-            {path: e.figure for path, e in entries.items()}
+        assert all(e.data is None and e.figure is None for e in entries.values())
+        assert {path: store.figure(fig.src_path) for path, fig in figures.items()} == figures
     finally:
         store.close()
 
