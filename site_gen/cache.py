@@ -12,10 +12,12 @@ It is an SQLite database beside the output folder (`.<output>.cache/model.sqlite
 - `figures`: the Figure each record gave, pickled: a table of its own, so that a build's pass over
   every record's stamp reads a few MB, not the figures' hundreds (from disk, when the store has left
   the system's cache, that pass took seconds).
-- `state`: the index of the last build (`index.Site`, its figures kept light: `model.StoredFigure`)
-  but for its tallies, with the key of what it was made from (settings, build date, organism files), and the store's
-  generation, a random number drawn again by every save: the shape of a build's output (`reuse.Shape`) names the
-  generation it shows, so the next build knows whether the saved index is what the output shows.
+- `parts`: the index of the last build (`index.Site`, its figures kept light: `model.StoredFigure`)
+  but for its tallies, with the key of what it was made from (settings, build date, organism files),
+  pickled into rows of 4 MB as the pickle is made (`_put`), and read back a row at a time.
+- `state`: the generator the store is of, and the store's generation, a random number drawn again by
+  every save: the shape of a build's output (`reuse.Shape`) names the generation it shows, so the next
+  build knows whether the saved index is what the output shows.
 - `tally`: the index's tallies (`index.Tally`), one row per entity key: what the figures that mention
   it call it, and which they are. An edit reads the rows of the keys its figures mention; the other
   hundreds of thousands stay on disk.
@@ -45,9 +47,9 @@ from site_gen import __version__
 from site_gen.errors import Problem, SiteError
 from site_gen.load import MENTION_KINDS, load_record
 from site_gen.index import FIXED_PAGES, ENTITY_CLASSES, ITEMS_OF, Page, Redirect, Tally, _from_slots, _slot_state
-from site_gen.system import return_free_memory
 from site_gen.model import (Facts, Figure, _stored_figure, facts, holds_heavy, light_fields, set_figure_loader,
                             stored)
+from site_gen.system import return_free_memory
 
 log = logging.getLogger(__name__)
 

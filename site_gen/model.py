@@ -6,6 +6,7 @@ import logging
 import operator
 import re
 import sys
+import threading
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
@@ -100,42 +101,43 @@ def _interned(value: str | None) -> str | None:
     return sys.intern(value) if type(value) is str else value
 
 
-def _as(cls, rows: tuple) -> tuple:
+def _as(cls, rows: tuple, pool: bool = True) -> tuple:
     """Mentions of type `cls` from plain tuples (the model store's form), pooled as parsed ones are:
     figures read from the store one by one then share their strings as figures parsed together do
     (unless read for a moment: `transient`)."""
     new = tuple.__new__
-    if not _pooling:
+    if not pool:
         return tuple(new(cls, row) for row in rows)
     return tuple(_pooled(new(cls, row)) for row in rows)
 
 
-_pooling = True
+_reading = threading.local()  # .transient: this thread's figures are read for a moment
 
 
 @contextlib.contextmanager
 def transient():
-    """Figures read from the store meanwhile are held for a moment (a render worker's, let go of once
-    their pages are written): their mentions are not pooled, which would take twice the time to read
-    them and keep every row read in the pools."""
-    global _pooling
-    was, _pooling = _pooling, False
+    """Figures this thread reads from the store meanwhile are held for a moment (a render worker's,
+    let go of once their pages are written): they are not pooled, which would take twice the time to
+    read them and keep every row read in the pools."""
+    was = getattr(_reading, "transient", False)
+    _reading.transient = True
     try:
         yield
     finally:
-        _pooling = was
+        _reading.transient = was
 
 
 def _rebuild_figure(values: tuple, genes: tuple, chemicals: tuple, diseases: tuple) -> "Figure":
     fig = object.__new__(Figure)
     for put, value in zip(_PUT_FIELD, values):
         put(fig, value)
-    if _pooling:
+    pool = not getattr(_reading, "transient", False)
+    if pool:
         for put, get in _POOLED_FIELDS:
             put(fig, _pooled(get(fig)))
-    _PUT_MENTIONS[0](fig, _as(GeneMention, genes))
-    _PUT_MENTIONS[1](fig, _as(ChemicalMention, chemicals))
-    _PUT_MENTIONS[2](fig, _as(DiseaseMention, diseases))
+    _PUT_MENTIONS[0](fig, _as(GeneMention, genes, pool))
+    _PUT_MENTIONS[1](fig, _as(ChemicalMention, chemicals, pool))
+    _PUT_MENTIONS[2](fig, _as(DiseaseMention, diseases, pool))
     return fig
 
 

@@ -172,8 +172,9 @@ def test_saving_lets_go_of_the_parsed_figures(tmp_path):
 
 def test_figures_read_for_a_moment_are_not_pooled(corpus):
     """Mentions read from the store are pooled (one tuple for a row many figures have), but not those
-    of a figure read for a moment (`transient`: a render worker's, let go of after its page)."""
+    of a figure a thread reads for a moment (`transient`: a render worker's, let go of after its page)."""
     import pickle
+    import threading
 
     from site_gen.model import transient
     src, out = corpus
@@ -182,10 +183,15 @@ def test_figures_read_for_a_moment_are_not_pooled(corpus):
         data = next(blob for blob, in db.execute("SELECT figure FROM figures") if pickle.loads(blob).genes)
     a, b = pickle.loads(data), pickle.loads(data)
     assert a.genes[0] is b.genes[0]
+    elsewhere = []
     with transient():
         c, d = pickle.loads(data), pickle.loads(data)
+        reader = threading.Thread(target=lambda: elsewhere.append(pickle.loads(data)))
+        reader.start()
+        reader.join()
     assert c == a and c.genes[0] is not d.genes[0]
-    assert pickle.loads(data).genes[0] is a.genes[0]  # pooled again after
+    assert elsewhere[0].genes[0] is a.genes[0]  # another thread's reads meanwhile are pooled
+    assert pickle.loads(data).genes[0] is a.genes[0]  # and this thread's after
 
 
 def test_problems_of_unchanged_records_are_kept(tmp_path):
