@@ -9,7 +9,9 @@ import itertools
 import logging
 import os
 import pickle
+import shutil
 import time
+from array import array
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,10 +22,10 @@ from site_gen.api import render_api
 from site_gen.errors import Problem, SiteError
 from site_gen.hosts import HOST_FILES, host_files
 from site_gen.index import Site, build_site, set_prose, figure_downloads, update_site
-from site_gen.cache import (PENDING_LIMIT, code_digest, Entry, Known, ModelStore, ParseStats, cache_folder, fill_figures,
+from site_gen.cache import (PENDING_LIMIT, code_digest, Entry, Known, ModelStore, ParseStats, cache_folder,
                             parse_entry, prefetch, still_valid)
 from site_gen.load import SourceFiles, find_source_files, load_organism_records, refused_problems
-from site_gen.model import Figure, build_organism_infos, holds_heavy, release_pools, transient
+from site_gen.model import Figure, build_organism_infos, read_for_a_moment, release_pools
 from site_gen.parallel import run_shares
 from site_gen.progress import Counts, bar
 from site_gen.prose import load_prose
@@ -31,7 +33,7 @@ from site_gen.reuse import Edit, Fresh, apply_edit, same_page_urls
 from site_gen.render import (LATE_PAGES, REFERENCE_STUBS, Renderer, describe_downloads, make_environment,
                              per_figure_files, render_feed, render_figure_data, render_robots,
                              render_sitemaps, SITEMAP_INDEX, SITEMAPS_FOLDER)
-from site_gen.search import NAME_BUCKETS, names_path, render_name_index, update_name_index
+from site_gen.search import NAME_BUCKETS, SearchDocuments, names_path, render_name_index, update_name_index
 from site_gen.settings import Settings
 from site_gen.write import SiteUpdater, SiteWriter, replace_file
 
@@ -364,6 +366,7 @@ class _RenderWork:
     fresh: Fresh | None  # what must be rendered; None: everything
     counts: Counts  # items done, for the progress bar
     in_place: bool = False  # the output is updated in place: what is not fresh stays as it is
+    products: FigureProducts | None = None  # what else is made of each figure rendered
 
 
 def render_items(site: Site, fresh: Fresh | None = None):
@@ -392,11 +395,13 @@ def render_items(site: Site, fresh: Fresh | None = None):
         yield "redirect", redirect
 
 
-def _parts(site: Site, what: str, thing) -> tuple:
-    """The items an item of `render_items` is made of: a figure's, its page and its data files."""
+def _parts(site: Site, what: str, thing) -> tuple[Figure | None, tuple]:
+    """The figure of an item of `render_items` (None but for a figure's), and the items it is made
+    of: a figure's, its page and its data files."""
     if what == "figure":
-        return ("page", thing), ("data", site.figures[thing.key])
-    return ((what, thing),)
+        fig = site.figures[thing.key]
+        return fig, (("page", thing), ("data", fig))
+    return None, ((what, thing),)
 
 
 def _out_paths(site: Site, what: str, thing) -> list[str]:
@@ -418,22 +423,22 @@ def _reused(what: str, thing, out_paths: list[str], fresh: Fresh | None, writer:
     return thing.figid not in fresh.figures and writer.reuse(*out_paths)
 
 
-def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int, int]:
-    renderer, writer, site = work.renderer, work.writer, work.site
+def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int, int, object]:
+    renderer, writer, site, products = work.renderer, work.writer, work.site, work.products
     writer.written = writer.unchanged = 0  # this share's own counts (render writes come first)
     rendered = 0
     current = "redirect.html"
+    made = products.share(index) if products is not None else None
     try:
         items = render_items(site, work.fresh if work.in_place else None)
         for done, (kind, item) in enumerate(itertools.islice(items, index, None, jobs), 1):
             if not done % 512:
                 work.counts.add(index, 512)
+            fig, parts = _parts(site, kind, item)
             # a figure of the stored model (the heavy fields of none are held while pages render, see
-            # `cache.ModelStore.lighten`) reads them from the store for its page and data, then lets go
-            fig = site.figures[item.key] if kind == "figure" else None
-            light = fig is not None and not holds_heavy(fig)
-            with transient() if light else contextlib.nullcontext():
-                for what, thing in _parts(site, kind, item):
+            # `cache.ModelStore.lighten`) reads them from the store once, for all that is made of it
+            with read_for_a_moment((fig,) if fig is not None else ()):
+                for what, thing in parts:
                     # (a figure's data files are named again as they are written: only a rebuild asks first)
                     out_paths = _out_paths(site, what, thing) if what != "data" or work.fresh is not None else []
                     if _reused(what, thing, out_paths, work.fresh, writer):
@@ -448,11 +453,91 @@ def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int, i
                     else:
                         for url, text in render_figure_data(site, thing).items():
                             writer.put(site.out_path(url), text)
-            if light:
-                fig.drop()
+                if made is not None and fig is not None:
+                    made.add(site, fig)
     except Exception as exc:  # noqa: BLE001 - reported with the template's line, or raised as it was
         raise renderer.failure(exc, current) from None
-    return writer.written, writer.unchanged, rendered
+    finally:
+        if made is not None:
+            made.close()
+    return writer.written, writer.unchanged, rendered, made.spans if made is not None else None
+
+
+class FigureProducts:
+    """What a build that renders every figure (`write_pages` without `fresh`) makes of each figure in
+    the render worker that renders its page, while its heavy fields are read: its segment of each
+    catalogue-wide file made of a segment per figure (`render.per_figure_files`), into a part file of
+    that worker's, and, with `documents`, its search document (`search.SearchDocuments`). The parts
+    are joined into those files by `write_per_figure_files`, in each file's order."""
+
+    def __init__(self, site: Site, folder: Path, documents: SearchDocuments | None = None):
+        self.files = per_figure_files(site)
+        self.files_of: dict[str, list[int]] = {}  # figid → the files (their numbers) it has a segment in
+        for n, file in enumerate(self.files):
+            for figid in file.figids:
+                self.files_of.setdefault(figid, []).append(n)
+        self.folder = folder
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        self.documents = documents
+        self.spans: list = []  # per share: its part file's (names, starts, lengths) of each file
+
+    def share(self, index: int) -> _SharePart:
+        return _SharePart(self, self.folder / f"{index}.part")
+
+    def segments(self, site: Site, n: int):
+        """(figid, segment) of file `n`, in its order, read from the parts (a figure no worker made its
+        segment of is made here)."""
+        file = self.files[n]
+        where: dict[str, tuple[int, int, int]] = {}
+        for share, spans in enumerate(self.spans):
+            names, starts, lengths = spans[n]
+            where.update(zip(names, zip(itertools.repeat(share), starts, lengths)))
+        with contextlib.ExitStack() as stack:
+            parts = [stack.enter_context(open(self.folder / f"{share}.part", "rb", buffering=1 << 20))
+                     for share in range(len(self.spans))]
+            at = [0] * len(parts)
+            for figid in file.figids:
+                found = where.get(figid)
+                if found is None:
+                    yield figid, file.segment(site, site.figures[figid])
+                    continue
+                share, start, length = found
+                part = parts[share]
+                if at[share] != start:
+                    part.seek(start)
+                at[share] = start + length
+                yield figid, part.read(length)
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class _SharePart:
+    """One render worker's part of `FigureProducts`: the segments it made, end to end, and where each is."""
+
+    def __init__(self, products: FigureProducts, path: Path):
+        self.products = products
+        self.out = open(path, "wb", buffering=1 << 20)
+        self.pos = 0
+        self.spans = [([], array("q"), array("q")) for _ in products.files]
+
+    def add(self, site: Site, fig: Figure) -> None:
+        products = self.products
+        for n in products.files_of.get(fig.figid, ()):
+            text = products.files[n].segment(site, fig)
+            data = text if type(text) is bytes else text.encode("utf-8")
+            names, starts, lengths = self.spans[n]
+            names.append(fig.figid)
+            starts.append(self.pos)
+            lengths.append(len(data))
+            self.out.write(data)
+            self.pos += len(data)
+        if products.documents is not None:
+            products.documents.write(site, fig)
+
+    def close(self) -> None:
+        self.out.close()
 
 
 def make_renderer(site: Site, settings: Settings, root: Path) -> Renderer:
@@ -463,22 +548,14 @@ def make_renderer(site: Site, settings: Settings, root: Path) -> Renderer:
                     asset_files={name: src for name, (src, _url) in assets.items()})
 
 
-def write_site(site: Site, settings: Settings, root: Path, writer: SiteWriter, timings: dict, jobs: int = 1,
-               fresh: Fresh | None = None, progress: bool = False) -> int:
-    """The second half: render every output of a complete Site into `writer`; with `fresh`, only what
-    it names, linking the rest from the previous site. Returns how many pages, stubs and figures'
-    data were rendered."""
-    renderer = make_renderer(site, settings, root)
-    rendered = write_pages(site, renderer, writer, timings, jobs, fresh, progress)
-    with log_time(timings, "data"):
-        write_catalogue(site, renderer, writer, fresh)
-    return rendered
+ITEMS_PER_JOB = 2000  # a render worker is forked for each this many items to render (beyond the first)
 
 
 def write_pages(site: Site, renderer: Renderer, writer: SiteWriter, timings: dict, jobs: int = 1,
-                fresh: Fresh | None = None, progress: bool = False) -> int:
+                fresh: Fresh | None = None, progress: bool = False, products: FigureProducts | None = None) -> int:
     """The pages, redirect stubs and figures' data files (with `fresh`, those it names); how many were
-    rendered. The pages that describe the catalogue-wide files come with those (`write_catalogue`)."""
+    rendered. The pages that describe the catalogue-wide files come with those (`write_catalogue`).
+    Without `fresh`, `products` are made of each figure too."""
     in_place = isinstance(writer, SiteUpdater)
     with log_time(timings, "plan"):
         if in_place and not fresh.templates:  # only what is fresh is walked, claimed and maybe written
@@ -500,31 +577,32 @@ def write_pages(site: Site, renderer: Renderer, writer: SiteWriter, timings: dic
                 for _label, url in figure_downloads(fig):
                     writer.claim(where(url))
     with log_time(timings, "render"):
-        jobs = min(jobs, 1 + total // 2000)
+        jobs = min(jobs, 1 + total // ITEMS_PER_JOB)
         with bar(progress, "render", total, jobs) as counts:
-            work = _RenderWork(site, renderer, writer, fresh, counts, in_place)
+            work = _RenderWork(site, renderer, writer, fresh, counts, in_place, products if fresh is None else None)
             shares = run_shares(_render_share, work, jobs)
-        writer.written = sum(written for written, _, _ in shares)
-        writer.unchanged = sum(unchanged for _, unchanged, _ in shares)
-    return sum(rendered for _, _, rendered in shares)
+        writer.written = sum(written for written, _, _, _ in shares)
+        writer.unchanged = sum(unchanged for _, unchanged, _, _ in shares)
+        if work.products is not None:
+            work.products.spans = [spans for _, _, _, spans in shares]
+    return sum(rendered for _, _, rendered, _ in shares)
 
 
 def write_catalogue(site: Site, renderer: Renderer, writer: SiteWriter, fresh: Fresh | None = None,
-                    names_afresh: bool = False) -> None:
+                    names_afresh: bool = False, products: FigureProducts | None = None) -> None:
     """The catalogue-wide files (with `fresh`, a figure's segments copied from the output's files
-    unless it is fresh), the host's files, the assets, and the pages that describe the downloads.
-    The name lookup is patched from the edit `fresh` holds, unless `names_afresh`."""
+    unless it is fresh; without, joined from the render workers' `products` if given), the host's
+    files, the assets, and the pages that describe the downloads. The name lookup is patched from the
+    edit `fresh` holds, unless `names_afresh`."""
     in_place = isinstance(writer, SiteUpdater)
     # In this process, one after the other, not beside a forked worker: these files walk the whole
     # model, and while two processes share memory, each page of it that either touches is copied
     # (at 100,000 figures this stage's peak was 4.0 GB with a worker, 1.9 GB without).
-    if fresh is None:  # every figure's segments are made: their heavy fields read in one pass (`lighten`)
-        fill_figures(site.figures.values())
     late = [page for page in site.page_groups["fixed"] if page.kind in LATE_PAGES]
     for page in late:
         if (out_path := site.out_path(page.url)) not in writer.paths:
             writer.claim(out_path)
-    write_per_figure_files(site, writer, fresh)
+    write_per_figure_files(site, writer, fresh, products)
     write_name_index(site, writer, fresh if in_place and not names_afresh else None)
     for make in CATALOGUE_FILES:
         for out_path, text in make(site).items():
@@ -562,9 +640,20 @@ def write_catalogue(site: Site, renderer: Renderer, writer: SiteWriter, fresh: F
         raise renderer.failure(exc, current) from None
 
 
-def write_per_figure_files(site: Site, writer: SiteWriter, fresh: Fresh | None) -> None:
+def write_per_figure_files(site: Site, writer: SiteWriter, fresh: Fresh | None,
+                           products: FigureProducts | None = None) -> None:
     """The catalogue-wide files made of a segment per figure; into `writer.layouts`, where each
-    segment lies. A rebuild copies the segments of unchanged figures from the last build's files."""
+    segment lies. A rebuild copies the segments of unchanged figures from the last build's files; a
+    build that rendered every figure joins those its render workers made (`products`)."""
+    if fresh is None and products is not None:
+        try:
+            for n, file in enumerate(products.files):
+                writer.claim(file.out_path, catalogue=True)
+                writer.layouts[file.out_path] = writer.put_segments(file.out_path, file.head, file.sep, file.tail,
+                                                                    products.segments(site, n))
+        finally:
+            products.close()
+        return
     for file in per_figure_files(site):
         writer.claim(file.out_path, catalogue=True)
         old = writer.previous_layout(file.out_path, fresh.layouts.get(file.out_path)) if fresh is not None else None

@@ -177,13 +177,6 @@ class StoreChanged(SiteError):
 
 
 _INHERITED: list = []
-_active: ModelStore | None = None  # the store the last index was loaded from
-
-
-def fill_figures(figures) -> None:
-    """`ModelStore.fill` of the store the index was loaded from, if any."""
-    if _active is not None:
-        _active.fill(figures)
 
 
 def _dumps(value) -> bytes:
@@ -312,8 +305,6 @@ class ModelStore:
     def _serve_figures(self) -> None:
         """Make this store the one the index's stored figures read their heavy fields from."""
         set_figure_loader(self.figure)
-        global _active
-        _active = self
 
     def lighten(self, site) -> None:
         """An index about to be saved here in full (`save`) keeps its figures as an index loaded from the
@@ -343,17 +334,6 @@ class ModelStore:
                               (kind, *part))
             out += [(key, loads(value)) for key, value in rows]
         return out
-
-    def fill(self, figures) -> None:
-        """Read the heavy fields of all these figures that are still light, in one pass over the store
-        (for a caller about to use every figure's: one query, not one per figure)."""
-        light = {fig.src_path: fig for fig in figures if not holds_heavy(fig)}
-        if not light or self.folder is None:
-            return
-        for src_path, data in self.db().execute("SELECT src_path, figure FROM records JOIN figures USING (path)"):
-            fig = light.pop(src_path, None)
-            if fig is not None:
-                fig.take(pickle.loads(data))
 
     def generation(self) -> int | None:
         """The number drawn by the last save (0 before any; None without a store)."""
@@ -433,12 +413,14 @@ def _put(db: sqlite3.Connection, name: str, value) -> None:
     100,000 figures the index's pickle is 140 MB, which neither it nor SQLite's copy of a bound value
     then holds whole."""
     db.execute("DELETE FROM parts WHERE name = ?", (name,))
-    with _PartsWriter(db, name) as out:
-        pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    out = _PartsWriter(db, name)
+    pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    out.flush()
 
 
 class _PartsWriter:
-    """A file whose bytes go into numbered rows of the parts table, `_PART_SIZE` at a time."""
+    """A file whose bytes go into numbered rows of the parts table, `_PART_SIZE` at a time (the rest
+    on `flush`)."""
 
     def __init__(self, db: sqlite3.Connection, name: str):
         self.db, self.name, self.part, self.buffer = db, name, 0, bytearray()
@@ -446,20 +428,14 @@ class _PartsWriter:
     def write(self, data) -> int:
         self.buffer += data
         if len(self.buffer) >= _PART_SIZE:
-            self._flush()
+            self.flush()
         return len(data)
 
-    def _flush(self) -> None:
-        self.db.execute("INSERT INTO parts VALUES (?, ?, ?)", (self.name, self.part, self.buffer))
-        self.part += 1
-        self.buffer = bytearray()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, *_):
-        if kind is None and self.buffer:
-            self._flush()
+    def flush(self) -> None:
+        if self.buffer:
+            self.db.execute("INSERT INTO parts VALUES (?, ?, ?)", (self.name, self.part, self.buffer))
+            self.part += 1
+            self.buffer = bytearray()
 
 
 class _PartsReader(io.RawIOBase):

@@ -22,8 +22,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from site_gen.build import (BuildResult, _output_identity, _report, _save_state, _state_path, _fits,
-                            collector_paused, gather, input_fingerprint, log_time, make_renderer,
+from site_gen.build import (BuildResult, FigureProducts, _output_identity, _report, _save_state, _state_path,
+                            _fits, collector_paused, gather, input_fingerprint, log_time, make_renderer,
                             scan_source, up_to_date, write_catalogue, write_pages)
 from site_gen.cache import ModelStore, StoreChanged, cache_folder, parse_entry, still_valid
 from site_gen.errors import Problem, summarize_problems
@@ -32,10 +32,10 @@ from site_gen.load import display_path, leads_outside
 from site_gen.parallel import default_jobs
 from site_gen.reuse import (Fresh, Shape, apply_edit, changed_templates, global_key, load_shape, plan_fresh,
                             save_shape, shape_path, template_digests)
-from site_gen.search import PAGEFIND_FOLDER, run_pagefind
+from site_gen.search import PAGEFIND_FOLDER, SearchDocuments, documents_folder, pagefind_groups, run_pagefind
 from site_gen.settings import Settings
 from site_gen.system import return_free_memory
-from site_gen.write import SiteUpdater, SiteWriter, recover_output
+from site_gen.write import SiteUpdater, SiteWriter, recover_output, sibling
 
 log = logging.getLogger(__name__)
 
@@ -211,15 +211,22 @@ class Engine:
         in_place = fresh is not None and old.catalogue is not None
         writer = SiteUpdater(output, fresh.stale, old.catalogue, old.files) if in_place else SiteWriter(output)
         renderer = make_renderer(site, settings, root)
+        search = settings.search_index == "pagefind"
+        products = documents = None
         try:
-            result.rendered = write_pages(site, renderer, writer, timings, jobs, fresh, progress)
+            if fresh is None:  # every figure rendered: what else is made of each is made beside its page
+                if search:
+                    documents, groups = documents_folder(writer.staging), pagefind_groups(site)
+                products = FigureProducts(site, sibling(writer.output, "parts"),
+                                          SearchDocuments(documents, groups, groups) if search else None)
+            result.rendered = write_pages(site, renderer, writer, timings, jobs, fresh, progress, products)
             with log_time(timings, "data"):
-                write_catalogue(site, renderer, writer, fresh)
-            if settings.search_index == "pagefind":
+                write_catalogue(site, renderer, writer, fresh, products=products)
+            if search:
                 with log_time(timings, "search"):
                     changed = fresh.shown | old.unindexed if fresh else None  # (`old.unindexed`: left by a preview)
                     names, made = run_pagefind(writer.staging, site, jobs, writer.previous if fresh else None,
-                                               changed, keep=in_place)
+                                               changed, keep=in_place, documents=documents)
                     if in_place:
                         for folder in ([PAGEFIND_FOLDER] if len(made) == len(names) else
                                        [f"{PAGEFIND_FOLDER}/{name}" for name in made]):
@@ -233,6 +240,8 @@ class Engine:
                 writer.commit()
         except BaseException:
             writer.abort()
+            if products is not None:
+                products.close()
             raise
         _save_state(output, fingerprint, problems)
         self._save_shape(shape, writer)

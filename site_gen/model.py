@@ -347,6 +347,23 @@ def holds_heavy(fig: Figure) -> bool:
     return type(fig) is not StoredFigure or fig.loaded
 
 
+@contextlib.contextmanager
+def read_for_a_moment(figures):
+    """The heavy fields of these figures are used for a moment (a page, a document): those of the stored
+    model that do not hold them read them from the store when used, without pooling them (`transient`),
+    and let go of them after, so that the model keeps the memory of its index alone."""
+    light = [fig for fig in figures if not holds_heavy(fig)]
+    if not light:
+        yield
+        return
+    try:
+        with transient():
+            yield
+    finally:
+        for fig in light:
+            fig.drop()
+
+
 def stored(fig: Figure) -> StoredFigure:
     """The figure as the index between builds keeps it: light fields and facts only."""
     return _stored_figure(light_fields(fig), facts(fig))

@@ -37,7 +37,7 @@ from markupsafe import escape
 from site_gen import links
 from site_gen.errors import SiteError
 from site_gen.index import ENTITY_SECTIONS, Site, figure_url
-from site_gen.model import Figure, StoredFigure
+from site_gen.model import Figure, read_for_a_moment
 from site_gen.system import return_free_memory
 
 log = logging.getLogger(__name__)
@@ -279,21 +279,41 @@ def write_search_documents(site: Site, folder: Path, groups: list[str], names) -
     the public path of the figure's page (`<folder>/<bundle>/figures/<figid>.html`), so that a result
     links the page."""
     wanted = set(names)
-    for name in wanted:
-        (folder / name / "figures").mkdir(parents=True, exist_ok=True)
-    group_of_figure = _grouper(groups)
+    documents = SearchDocuments(folder, groups, wanted)
     for fig in list(site.figures.values()):  # a list: the preview's edits may replace the dict meanwhile
-        group = group_of_figure(fig.figid)
-        if group in wanted:
-            path = folder / group / figure_url(fig.figid).lstrip("/")
-            path.write_text(search_document(site, fig), encoding="utf-8")
-            # a figure of the stored model lets go of its heavy fields after its document (read from the
-            # store for it, or for the catalogue's files before): the model goes on, while Pagefind
-            # runs and after, with the memory of the index alone (a preview's would otherwise keep
-            # every figure of each bundle an edit made again)
-            if type(fig) is StoredFigure:
-                fig.drop()
+        if documents.group_of(fig.figid) in wanted:
+            # (the model goes on, while Pagefind runs and after, with the memory of the index alone: a
+            # preview's would otherwise keep every figure of each bundle an edit made again)
+            with read_for_a_moment((fig,)):
+                documents.write(site, fig)
     return_free_memory()
+
+
+class SearchDocuments:
+    """Where the search documents of the bundles `names` (of the bundles `groups`) are written: a folder
+    per bundle, each document at the public path of its figure's page."""
+
+    def __init__(self, folder: Path, groups: list[str], names):
+        self.folder = folder
+        self.group_of = _grouper(groups)
+        for name in names:
+            (folder / name / "figures").mkdir(parents=True, exist_ok=True)
+
+    def write(self, site: Site, fig: Figure) -> None:
+        path = os.path.join(self.folder, self.group_of(fig.figid), figure_url(fig.figid).lstrip("/"))
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(search_document(site, fig))
+
+
+def documents_folder(site_dir: Path, into: Path | None = None) -> Path:
+    """The folder this thread writes search documents into, beside the bundles' folder (`into`, by
+    default the site's `pagefind/`), empty; those a killed process left there are removed."""
+    into = (into or site_dir / PAGEFIND_FOLDER).absolute()
+    prefix = f".{into.name}.documents-"
+    _remove_orphans(into.parent, prefix)
+    docs = into.parent / f"{prefix}{os.getpid()}-{threading.get_ident()}"
+    shutil.rmtree(docs, ignore_errors=True)
+    return docs
 
 
 # --- Pagefind's output, made byte-identical from run to run ----------------------------------------
@@ -398,18 +418,20 @@ def _remove_orphans(folder: Path, prefix: str) -> None:
 
 def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = None,
                  changed: set[str] | None = None, into: Path | None = None,
-                 keep: bool = False) -> tuple[list[str], list[str]]:
+                 keep: bool = False, documents: Path | None = None) -> tuple[list[str], list[str]]:
     """Index the figures of a site (their search documents); the names of the bundles, and of those made.
 
     Result URLs are the figure pages' public URLs. Given the `previous` site and the figids whose pages `changed` since (the others'
     pages being the same), a bundle none of them falls in is linked from there instead of made again
     (or, with `keep`, left where it is: an update in place of `previous`). The bundles go to `into`, by
-    default the site's own `pagefind/` folder; the documents are written beside it, and removed.
+    default the site's own `pagefind/` folder; the documents are written beside it (`documents_folder`),
+    and removed. `documents`: that folder, where every figure's document was written already (by the
+    render workers of a build that renders every figure, `SearchDocuments`).
     """
     into = (into or site_dir / PAGEFIND_FOLDER).absolute()
     groups = pagefind_groups(site)
     todo = set(groups)
-    if previous is not None and changed is not None:
+    if previous is not None and changed is not None and documents is None:
         try:
             before = json.loads((previous / PAGEFIND_FOLDER / "indexes.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -421,11 +443,7 @@ def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = 
                     _link_tree(previous / PAGEFIND_FOLDER / name, into / name)
                 todo.discard(name)
             log.debug("search index: %d of %d bundles made again", len(todo), len(groups))
-
-    prefix = f".{into.name}.documents-"
-    _remove_orphans(into.parent, prefix)
-    docs = into.parent / f"{prefix}{os.getpid()}-{threading.get_ident()}"
-    shutil.rmtree(docs, ignore_errors=True)
+    docs = documents if documents is not None else documents_folder(site_dir, into)
 
     def index(name: str) -> None:
         cmd = [sys.executable, "-m", "pagefind", "--site", str(docs / name), "--glob", "figures/*.html",
@@ -438,7 +456,8 @@ def run_pagefind(site_dir: Path, site: Site, jobs: int, previous: Path | None = 
             (into / name / file).unlink(missing_ok=True)
 
     try:
-        write_search_documents(site, docs, groups, todo)
+        if documents is None:
+            write_search_documents(site, docs, groups, todo)
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             list(pool.map(index, sorted(todo)))
     finally:

@@ -26,7 +26,7 @@ from site_gen.errors import Problem, SiteError
 from site_gen.index import Page, set_prose
 from site_gen.prose import PAGES_FOLDER, load_prose, outline
 from site_gen.load import ORGANISM_FOLDER
-from site_gen.model import StoredFigure
+from site_gen.model import read_for_a_moment
 from site_gen.render import Renderer, template_users
 from site_gen.search import PAGEFIND_FOLDER, run_pagefind
 from site_gen.settings import Settings, load_settings
@@ -317,12 +317,13 @@ class Preview:
                     break
                 # pending until written: a request for one of them waits for this chunk, not the old page
                 chunk = [self.pending[out_path] for out_path in itertools.islice(self.pending, CHUNK)]
-                with self._reporting("rendering pending pages"):  # a failure ends the loop: no site
-                    done += self._render_and_write(chunk, [], {})
+                # (every figure page again, after a template edit: the model's memory stays as it was)
+                figures = [self.site.figures[page.key] for page in chunk
+                           if page.kind == "figure" and page.key in self.site.figures]
+                with self._reporting("rendering pending pages"), read_for_a_moment(figures):
+                    done += self._render_and_write(chunk, [], {})  # (a failure ends the loop: no site)
                     for page in chunk:
                         del self.pending[self.site.out_path(page.url)]
-                        if page.kind == "figure" and type(fig := self.site.figures.get(page.key)) is StoredFigure:
-                            fig.drop()  # (every figure page again, after a template edit: memory as before)
             deadline = time.monotonic() + 1  # a request waiting for the lock takes it now (it is not fair)
             while self.waiting and time.monotonic() < deadline:
                 time.sleep(0.001)

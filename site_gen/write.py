@@ -46,7 +46,8 @@ def _exchange(a: Path, b: Path) -> bool:
     return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
 
 
-def _sibling(output: Path, tag: str) -> Path:
+def sibling(output: Path, tag: str) -> Path:
+    """A folder beside the output, of this process (`recover_output` removes those a killed one left)."""
     return output.parent / f".{output.name}.{tag}-{os.getpid()}"
 
 
@@ -204,7 +205,7 @@ class SiteWriter:
         self.output.parent.mkdir(parents=True, exist_ok=True)
         recover_output(self.output)
         self.previous = self.output if self.output.is_dir() else None
-        self.staging = _sibling(self.output, self.STAGING)
+        self.staging = sibling(self.output, self.STAGING)
         self.staging.mkdir()
         self.written = 0
         self.unchanged = 0
@@ -444,7 +445,7 @@ class SiteWriter:
         if self.previous is not None and _exchange(self.staging, self.output):
             shutil.rmtree(self.staging, ignore_errors=True)
             return
-        old = _sibling(self.output, "old")
+        old = sibling(self.output, "old")
         if self.output.exists():
             os.rename(self.output, old)
         os.rename(self.staging, self.output)
