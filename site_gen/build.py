@@ -35,6 +35,7 @@ from site_gen.render import (LATE_PAGES, REFERENCE_STUBS, Renderer, describe_dow
                              render_sitemaps, SITEMAP_INDEX, SITEMAPS_FOLDER)
 from site_gen.search import NAME_BUCKETS, SearchDocuments, names_path, render_name_index, update_name_index
 from site_gen.settings import Settings
+from site_gen.system import return_free_memory
 from site_gen.write import SiteUpdater, SiteWriter, replace_file
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def input_fingerprint(settings: Settings, root: Path, identities: dict) -> str:
     for name in ("templates", "static"):
         digest.update(repr((name, _tree_state(settings.resolve(root, name)))).encode())
     # (in the walk's order, which is the same for the same files: sorted by name, folder by folder)
-    digest.update(repr([(path, size, mtime) for path, (_dev, _ino, size, mtime) in identities.items()]).encode())
+    digest.update("".join([f"{path}\0{size}\0{mtime}\n" for path, (_dev, _ino, size, mtime) in identities.items()]).encode())
     return digest.hexdigest()
 
 
@@ -261,13 +262,13 @@ def _fits(site: Site, removed: list[Figure], added: list[Figure]) -> bool:
     return len(set(figids)) == len(figids) and not any(f in site.figures and f not in leaving for f in figids)
 
 
-def scan_source(settings: Settings, root: Path) -> tuple[SourceFiles, dict]:
+def scan_source(settings: Settings, root: Path, jobs: int = 1) -> tuple[SourceFiles, dict]:
     """The source's files, and the identity of each (one walk: see `find_source_files`)."""
     source = settings.resolve(root, "source")
     if not source.is_dir():
         raise SiteError(f"source folder {source} does not exist")
     identities: dict = {}
-    return find_source_files(source, identities), identities
+    return find_source_files(source, identities, jobs), identities
 
 
 def gather(settings: Settings, root: Path, jobs: int = 1, use_cache: bool = True, progress: bool = False,
@@ -283,7 +284,7 @@ def gather(settings: Settings, root: Path, jobs: int = 1, use_cache: bool = True
     try:
         if scanned is None:
             with log_time(timings, "scan"):
-                scanned = scan_source(settings, root)
+                scanned = scan_source(settings, root, jobs)
         files, identities = scanned
         gathered = _gather(settings, source, files, identities, store, timings, jobs, progress)
     finally:
@@ -585,6 +586,9 @@ def write_pages(site: Site, renderer: Renderer, writer: SiteWriter, timings: dic
         writer.unchanged = sum(unchanged for _, unchanged, _, _ in shares)
         if work.products is not None:
             work.products.spans = [spans for _, _, _, spans in shares]
+            # what this process rendered of every figure (the first share) is freed: returned to the
+            # system before what comes next (Pagefind's processes, beside this one)
+            return_free_memory()
     return sum(rendered for _, _, rendered, _ in shares)
 
 
@@ -638,6 +642,8 @@ def write_catalogue(site: Site, renderer: Renderer, writer: SiteWriter, fresh: F
             writer.put(site.out_path(page.url), renderer.render_page(page))
     except Exception as exc:  # noqa: BLE001 - reported with the template's line, or raised as it was
         raise renderer.failure(exc, current) from None
+    if fresh is None:  # (what every figure's files were made of: given back before Pagefind runs)
+        return_free_memory()
 
 
 def write_per_figure_files(site: Site, writer: SiteWriter, fresh: Fresh | None,

@@ -167,7 +167,7 @@ class Engine:
         output = self.output
         recover_output(output.absolute())  # an update a killed build left
         scanning = time.perf_counter()
-        scanned = scan_source(settings, root)
+        scanned = scan_source(settings, root, jobs)
         fingerprint = input_fingerprint(settings, root, scanned[1])
         scanning = time.perf_counter() - scanning
         log.debug("%-8s %.3f s", "scan", scanning)

@@ -1,6 +1,7 @@
 """Stage 1, load: files on disk → RawRecord. Never raises on content; returns problems instead."""
 from __future__ import annotations
 
+import itertools
 import logging
 import operator
 import os
@@ -12,6 +13,7 @@ import yaml
 
 from site_gen import fastyaml
 from site_gen.errors import Problem
+from site_gen.parallel import run_shares
 
 log = logging.getLogger(__name__)
 
@@ -185,18 +187,38 @@ def refused_problems(files: SourceFiles) -> list[Problem]:
             for p in files.refused]
 
 
-def find_source_files(source: Path, identities: dict | None = None) -> SourceFiles:
+# Past this many files, their identities are read by `jobs` processes (a stat each: at 100,000
+# records, 216,000 files, 1.3 s of system calls and as much of Python around them).
+STAT_SHARE = 20_000
+
+
+def _stat_share(entries: list, index: int, jobs: int) -> list:
+    """The identities of a contiguous share of these directory entries (None for one that is gone)."""
+    out = []
+    for entry in entries[index * len(entries) // jobs:(index + 1) * len(entries) // jobs]:
+        try:
+            st = entry.stat()
+            out.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append(None)  # gone, or a broken link: as missing
+    return out
+
+
+def find_source_files(source: Path, identities: dict | None = None, jobs: int = 1) -> SourceFiles:
     """Every record, sidecar table and organism file under `source`, in a stable order.
 
     Folders whose names start with `_` or `.` hold data, not records (as in Jekyll). A linked folder
     is not entered (as os.walk does); a linked file that leads outside the source is refused. Given
-    `identities`, it also notes the identity (`file_identity`) of every file it passes, by path: one
-    walk tells a build what there is and what changed.
+    `identities`, it also notes the identity (`file_identity`) of every file it passes, by path, in
+    the walk's order (read by `jobs` processes when there are many): one walk tells a build what
+    there is and what changed.
     """
+    passed: list = []  # the directory entry of every file, for its identity
     records: list[str] = []
     tables: dict = {}
     refused: list[Path] = []
     root = source.resolve()
+    suffixes = (".tsv", *RECORD_SUFFIXES)
     todo = [(source, False)]  # (folder, inside a data folder)
     while todo:
         here, inside_data = todo.pop()
@@ -217,12 +239,8 @@ def find_source_files(source: Path, identities: dict | None = None) -> SourceFil
                     folders.append((here / name, inside_data or (here == source and name.startswith("_"))))
                 continue
             if identities is not None:
-                try:
-                    st = entry.stat()
-                    identities[entry.path] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-                except OSError:
-                    pass  # gone, or a broken link: as missing
-            if not name.endswith((".tsv", *RECORD_SUFFIXES)):
+                passed.append(entry)
+            if not name.endswith(suffixes):
                 continue
             if entry.is_symlink() and leads_outside(here / name, root):
                 refused.append(here / name)
@@ -231,6 +249,10 @@ def find_source_files(source: Path, identities: dict | None = None) -> SourceFil
             elif not inside_data and not name.startswith("."):
                 records.append(entry.path)
         todo += reversed(folders)  # depth first, A-Z, as os.walk went
+    if identities is not None:
+        shares = min(jobs, 1 + len(passed) // STAT_SHARE)
+        found = itertools.chain.from_iterable(run_shares(_stat_share, passed, shares))
+        identities.update((entry.path, identity) for entry, identity in zip(passed, found) if identity is not None)
     organism_dir = source / ORGANISM_FOLDER
     organisms = sorted(p for p in organism_dir.glob("*.md") if p not in refused) if organism_dir.is_dir() else []
     records.sort(key=_parts)  # (as Paths sort: by their parts)

@@ -1,6 +1,7 @@
 """load: records, front matter and tables read from disk; bad input said as file:line: field, good records built."""
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -153,3 +154,33 @@ def test_links_out_of_the_source_folder_are_not_read(tmp_path, monkeypatch):
     for page in (tmp_path / "out").rglob("*"):
         if page.is_file():
             assert b"SECRET-CONTENT" not in page.read_bytes() and b"LEAK" not in page.read_bytes()
+
+
+def test_the_identities_of_many_files_are_read_in_shares_in_the_walks_order(tmp_path, monkeypatch):
+    """Past STAT_SHARE files, two processes read the files' identities: the same identities, in the
+    same order (the fingerprint of the inputs depends on it), as one process reads; a file that went
+    between the walk and its stat is left out, as missing."""
+    from bench.corpus import write_corpus
+    from site_gen import load
+
+    write_corpus(tmp_path / "src", 30, seed=5)
+    (tmp_path / "src" / "figures" / "_data").mkdir()
+    (tmp_path / "src" / "figures" / "_data" / "x-genes.tsv").write_text("a\n", encoding="utf-8")
+    one: dict = {}
+    files = load.find_source_files(tmp_path / "src", one, 1)
+    monkeypatch.setattr(load, "STAT_SHARE", 10)
+    two: dict = {}
+    assert load.find_source_files(tmp_path / "src", two, 2) == files
+    assert list(two.items()) == list(one.items()) and len(one) > 60
+    real = load._stat_share
+    gone = files.records[3]
+
+    def racing(entries, index, jobs):  # a record deleted after the walk listed it
+        if index == 0:
+            os.unlink(gone)
+        return real(entries, index, jobs)
+
+    monkeypatch.setattr(load, "_stat_share", racing)
+    three: dict = {}
+    load.find_source_files(tmp_path / "src", three, 1)
+    assert list(three.items()) == [(path, identity) for path, identity in one.items() if path != gone]
