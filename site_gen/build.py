@@ -438,7 +438,7 @@ def _render_share(work: _RenderWork, index: int, jobs: int) -> tuple[int, int, i
             fig, parts = _parts(site, kind, item)
             # a figure of the stored model (the heavy fields of none are held while pages render, see
             # `cache.ModelStore.lighten`) reads them from the store once, for all that is made of it
-            with read_for_a_moment((fig,) if fig is not None else ()):
+            with read_for_a_moment((fig,)) if fig is not None else contextlib.nullcontext():
                 for what, thing in parts:
                     # (a figure's data files are named again as they are written: only a rebuild asks first)
                     out_paths = _out_paths(site, what, thing) if what != "data" or work.fresh is not None else []
@@ -556,7 +556,7 @@ def write_pages(site: Site, renderer: Renderer, writer: SiteWriter, timings: dic
                 fresh: Fresh | None = None, progress: bool = False, products: FigureProducts | None = None) -> int:
     """The pages, redirect stubs and figures' data files (with `fresh`, those it names); how many were
     rendered. The pages that describe the catalogue-wide files come with those (`write_catalogue`).
-    Without `fresh`, `products` are made of each figure too."""
+    `products` (given only without `fresh`: every figure rendered) are made of each figure too."""
     in_place = isinstance(writer, SiteUpdater)
     with log_time(timings, "plan"):
         if in_place and not fresh.templates:  # only what is fresh is walked, claimed and maybe written
@@ -580,7 +580,7 @@ def write_pages(site: Site, renderer: Renderer, writer: SiteWriter, timings: dic
     with log_time(timings, "render"):
         jobs = min(jobs, 1 + total // ITEMS_PER_JOB)
         with bar(progress, "render", total, jobs) as counts:
-            work = _RenderWork(site, renderer, writer, fresh, counts, in_place, products if fresh is None else None)
+            work = _RenderWork(site, renderer, writer, fresh, counts, in_place, products)
             shares = run_shares(_render_share, work, jobs)
         writer.written = sum(written for written, _, _, _ in shares)
         writer.unchanged = sum(unchanged for _, unchanged, _, _ in shares)
@@ -651,14 +651,11 @@ def write_per_figure_files(site: Site, writer: SiteWriter, fresh: Fresh | None,
     """The catalogue-wide files made of a segment per figure; into `writer.layouts`, where each
     segment lies. A rebuild copies the segments of unchanged figures from the last build's files; a
     build that rendered every figure joins those its render workers made (`products`)."""
-    if fresh is None and products is not None:
-        try:
-            for n, file in enumerate(products.files):
-                writer.claim(file.out_path, catalogue=True)
-                writer.layouts[file.out_path] = writer.put_segments(file.out_path, file.head, file.sep, file.tail,
-                                                                    products.segments(site, n))
-        finally:
-            products.close()
+    if products is not None:
+        for n, file in enumerate(products.files):
+            writer.claim(file.out_path, catalogue=True)
+            writer.layouts[file.out_path] = writer.put_segments(file.out_path, file.head, file.sep, file.tail,
+                                                                products.segments(site, n))
         return
     for file in per_figure_files(site):
         writer.claim(file.out_path, catalogue=True)

@@ -45,9 +45,9 @@ from typing import NamedTuple
 
 from site_gen import __version__
 from site_gen.errors import Problem, SiteError
-from site_gen.load import MENTION_KINDS, load_record
+from site_gen.load import MENTION_KINDS, file_identity, load_record
 from site_gen.index import FIXED_PAGES, ENTITY_CLASSES, ITEMS_OF, Page, Redirect, Tally, _from_slots, _slot_state
-from site_gen.model import (Facts, Figure, _stored_figure, facts, holds_heavy, light_fields, set_figure_loader,
+from site_gen.model import (Facts, Figure, _stored_figure, facts, light_fields, set_figure_loader,
                             stored)
 from site_gen.system import return_free_memory
 
@@ -97,14 +97,6 @@ def code_digest() -> bytes:
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(f"\0{path.name}\0".encode() + path.read_bytes())
     return digest.digest()
-
-
-def _identity(path) -> tuple | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _read(path) -> bytes | None:
@@ -298,13 +290,9 @@ class ModelStore:
         saved = self.get("site")
         if not isinstance(saved, tuple) or len(saved) != 3 or saved[:2] != (SITE_FORMAT, key):
             return None
-        self._serve_figures()
+        set_figure_loader(self.figure)  # (the index's stored figures read their heavy fields here)
         self._site_generation = self._saved_generation()
         return unpack_site(saved[2], self.tally_rows)
-
-    def _serve_figures(self) -> None:
-        """Make this store the one the index's stored figures read their heavy fields from."""
-        set_figure_loader(self.figure)
 
     def lighten(self, site) -> None:
         """An index about to be saved here in full (`save`) keeps its figures as an index loaded from the
@@ -313,7 +301,7 @@ class ModelStore:
         whole catalogue's captions and mentions."""
         if self.folder is None:
             return
-        self._serve_figures()
+        set_figure_loader(self.figure)  # (the index's stored figures read their heavy fields here)
         site.figures = {figid: stored(fig) for figid, fig in site.figures.items()}
 
     def _saved_generation(self) -> bytes | None:
@@ -499,7 +487,7 @@ def stamp(identity: tuple | None, lookups: tuple) -> bytes:
 def still_valid(known: Known, path: Path | str, tables: dict, identities: dict | None = None) -> bool:
     """Do the record and every table it looked for have the paths and identities they had when it was
     parsed? (`identities`: those of the files as the source's walk found them, by path, else looked up.)"""
-    identity = identities.get if identities is not None else _identity
+    identity = identities.get if identities is not None else file_identity
     lookups = []
     for name in known.names:
         now = tables.get(name)
@@ -532,7 +520,7 @@ def prefetch(paths: list[Path], tables: dict) -> None:
 def _table_lookups(names, tables: dict) -> tuple:
     """(name, path or None, identity or None) of each sidecar table name a record looks for."""
     return tuple((name, str(tables[name]) if name in tables else None,
-                  _identity(tables[name]) if name in tables else None) for name in names)
+                  file_identity(tables[name]) if name in tables else None) for name in names)
 
 
 def _table_names(figure_id) -> tuple[str, ...]:
@@ -558,12 +546,12 @@ def _revalidated(known: Known, path: Path, tables: dict) -> tuple | None:
     lookups = _table_lookups(known.names, tables)
     if _digest(raw, lookups) != known.digest:  # (which covers the tables' names and paths too)
         return None
-    return _identity(path), lookups
+    return file_identity(path), lookups
 
 
 def parse_entry(path: Path, tables: dict) -> Entry:
     """Parse one record (and its sidecar tables) into a store entry."""
-    identity = _identity(path)
+    identity = file_identity(path)
     raw = _read(path)
     problems: list[Problem] = []
     record = load_record(path, tables, problems, raw=raw)

@@ -240,9 +240,10 @@ class Engine:
                 writer.commit()
         except BaseException:
             writer.abort()
+            raise
+        finally:
             if products is not None:
                 products.close()
-            raise
         _save_state(output, fingerprint, problems)
         self._save_shape(shape, writer)
         if self.keep:

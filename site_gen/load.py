@@ -192,16 +192,18 @@ def refused_problems(files: SourceFiles) -> list[Problem]:
 STAT_SHARE = 20_000
 
 
+def file_identity(path) -> tuple | None:
+    """(device, inode, size, modification time) of a file, None when it is gone or unreadable."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def _stat_share(entries: list, index: int, jobs: int) -> list:
     """The identities of a contiguous share of these directory entries (None for one that is gone)."""
-    out = []
-    for entry in entries[index * len(entries) // jobs:(index + 1) * len(entries) // jobs]:
-        try:
-            st = entry.stat()
-            out.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
-        except OSError:
-            out.append(None)  # gone, or a broken link: as missing
-    return out
+    return [file_identity(entry) for entry in entries[index * len(entries) // jobs:(index + 1) * len(entries) // jobs]]
 
 
 def find_source_files(source: Path, identities: dict | None = None, jobs: int = 1) -> SourceFiles:
