@@ -39,6 +39,7 @@ from site_gen.errors import SiteError
 from site_gen.index import ENTITY_SECTIONS, Site, figure_url
 from site_gen.model import Figure, read_for_a_moment
 from site_gen.system import return_free_memory
+from site_gen.write import write_new
 
 log = logging.getLogger(__name__)
 
@@ -301,8 +302,7 @@ class SearchDocuments:
 
     def write(self, site: Site, fig: Figure) -> None:
         path = os.path.join(self.folder, self.group_of(fig.figid), figure_url(fig.figid).lstrip("/"))
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(search_document(site, fig))
+        write_new(path, search_document(site, fig).encode("utf-8"))
 
 
 def documents_folder(site_dir: Path, into: Path | None = None) -> Path:

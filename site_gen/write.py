@@ -46,6 +46,19 @@ def _exchange(a: Path, b: Path) -> bool:
     return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
 
 
+def write_new(path: str, data: bytes) -> None:
+    """Write a file of the staging folder (`put` calls this a million times in a cold build of the whole
+    catalogue): with the system's calls alone, not a buffered file object's, which adds three more
+    (a size query, a terminal check, a seek) and two objects to each file."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        done = os.write(fd, data)
+        while done < len(data):  # (a regular file takes all at once but on a full disk or a signal)
+            done += os.write(fd, memoryview(data)[done:])
+    finally:
+        os.close(fd)
+
+
 def sibling(output: Path, tag: str) -> Path:
     """A folder beside the output, of this process (`recover_output` removes those a killed one left)."""
     return output.parent / f".{output.name}.{tag}-{os.getpid()}"
@@ -264,8 +277,7 @@ class SiteWriter:
                         return
             except OSError:
                 pass  # not there, or not readable: write it afresh
-        with open(self._target(out_path), "wb") as f:
-            f.write(data)
+        write_new(self._target(out_path), data)
         self.written += 1
 
     def _keep(self, old: str, out_path: str) -> None:
