@@ -494,21 +494,23 @@ class FigureProducts:
         for share, spans in enumerate(self.spans):
             names, starts, lengths = spans[n]
             where.update(zip(names, zip(itertools.repeat(share), starts, lengths)))
-        with contextlib.ExitStack() as stack:
-            parts = [stack.enter_context(open(self.folder / f"{share}.part", "rb", buffering=1 << 20))
-                     for share in range(len(self.spans))]
-            at = [0] * len(parts)
+        # each segment read where it lies, by itself: a file's segments are spread over the parts among
+        # the other files' (a buffered reader would fill its buffer again for nearly every segment of a
+        # file few figures have a segment in, as the gene sets of most organisms)
+        parts: list[int] = []
+        try:
+            for share in range(len(self.spans)):
+                parts.append(os.open(self.folder / f"{share}.part", os.O_RDONLY | os.O_CLOEXEC))
             for figid in file.figids:
                 found = where.get(figid)
                 if found is None:
                     yield figid, file.segment(site, site.figures[figid])
                     continue
                 share, start, length = found
-                part = parts[share]
-                if at[share] != start:
-                    part.seek(start)
-                at[share] = start + length
-                yield figid, part.read(length)
+                yield figid, os.pread(parts[share], length, start)
+        finally:
+            for fd in parts:
+                os.close(fd)
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
