@@ -30,6 +30,7 @@ from site_gen.model import read_for_a_moment
 from site_gen.render import Renderer, template_users
 from site_gen.search import PAGEFIND_FOLDER, run_pagefind
 from site_gen.settings import Settings, load_settings
+from site_gen.write import write_new
 
 log = logging.getLogger(__name__)
 
