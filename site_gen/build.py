@@ -507,7 +507,10 @@ class FigureProducts:
                     yield figid, file.segment(site, site.figures[figid])
                     continue
                 share, start, length = found
-                yield figid, os.pread(parts[share], length, start)
+                data = os.pread(parts[share], length, start)
+                if len(data) != length:  # (a part is whole when the parent reads it: only a fault cuts it)
+                    raise OSError(f"{self.folder / f'{share}.part'}: {len(data)} bytes at {start}, not {length}")
+                yield figid, data
         finally:
             for fd in parts:
                 os.close(fd)
@@ -589,7 +592,8 @@ def write_pages(site: Site, renderer: Renderer, writer: SiteWriter, timings: dic
         if work.products is not None:
             work.products.spans = [spans for _, _, _, spans in shares]
             # what this process rendered of every figure (the first share) is freed: returned to the
-            # system before what comes next (Pagefind's processes, beside this one)
+            # system before the catalogue-wide files are made (`write_catalogue` gives back what they
+            # freed in turn, before Pagefind's processes run beside this one)
             return_free_memory()
     return sum(rendered for _, _, rendered, _ in shares)
 

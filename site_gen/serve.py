@@ -63,13 +63,12 @@ def _replace(output: Path, out_path: str, text: str | bytes) -> None:
     target = os.path.join(output, out_path)
     folder, name = os.path.split(target)
     tmp = os.path.join(folder, f".{name}.tmp")
+    data = text if type(text) is bytes else text.encode("utf-8")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        write_new(tmp, data)
     except FileNotFoundError:
         os.makedirs(folder, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    with os.fdopen(fd, "wb") as f:
-        f.write(text if type(text) is bytes else text.encode("utf-8"))
+        write_new(tmp, data)
     os.replace(tmp, target)
 
 

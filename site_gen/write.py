@@ -47,9 +47,10 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def write_new(path: str, data: bytes) -> None:
-    """Write a file of the staging folder (`put` calls this a million times in a cold build of the whole
-    catalogue): with the system's calls alone, not a buffered file object's, which adds three more
-    (a size query, a terminal check, a seek) and two objects to each file."""
+    """Write a file that no reader sees yet (a page in the staging folder, which `put` writes a million
+    of in a cold build of the whole catalogue; a search document; a file the preview renames into
+    place): with the system's calls alone, not a buffered file object's, which adds three more (a
+    size query, a terminal check, a seek) and two objects to each file."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
     try:
         done = os.write(fd, data)
